@@ -1,0 +1,275 @@
+"""The matrix definition: loaded, validated and expanded into cells here and nowhere else.
+
+Format history (the top-level `schema` key of matrix.toml):
+  1 - [defaults], [[cell]] tables and [[ladder]] tables (one cell per version).
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+import tomllib
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from . import interpreters
+
+MATRIX_SCHEMA = 1
+APIS = ("keras2", "tf.keras", "tf-keras", "keras3", "none")
+BACKENDS = ("tensorflow", "theano", "cntk", "jax", "torch", "none")
+RECIPES = ("none", "numpy", "tutorial", "full", "strict")
+DEVICES = ("cpu", "gpu")
+INSTALLERS = ("auto", "uv", "pip")
+CELL_KEYS = {"name", "api", "backend", "python", "requirements", "device", "env", "tags",
+             "installer", "timeout", "notes", "recipes", "scenarios", "replays"}
+LADDER_KEYS = (CELL_KEYS - {"name"}) | {"name_template", "versions", "overrides"}
+DEFAULT_KEYS = {"replays", "timeout", "recipes", "scenarios"}
+TOP_KEYS = {"schema", "defaults", "cell", "ladder"}
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+API_ERA = {"keras2": "keras2", "tf.keras": "tf2", "tf-keras": "tf2", "keras3": "keras3", "none": "none"}
+
+
+class MatrixError(ValueError):
+    """A problem in the matrix file, naming the file, the line, the cell and the key."""
+
+    def __init__(self, path, problem, cell=None, line=None):
+        where = str(path) + (f":{line}" if line else "") + (f" [cell {cell}]" if cell else "")
+        super().__init__(f"{where}: {problem}")
+        self.path, self.problem, self.cell, self.line = path, problem, cell, line
+
+
+@dataclasses.dataclass(frozen=True)
+class Cell:
+    """One environment of the matrix (the requested facts; observed ones live in records)."""
+
+    name: str
+    api: str
+    backend: str
+    python: str
+    requirements: tuple
+    device: str = "cpu"
+    env: tuple = ()
+    tags: tuple = ()
+    installer: str = "auto"
+    timeout: int = 1200
+    replays: int = 3
+    recipes: tuple = RECIPES
+    scenarios: tuple = ("canonical_mlp",)
+    notes: str = ""
+
+    @property
+    def env_dict(self) -> dict:
+        return dict(self.env)
+
+    def key(self) -> dict:
+        """What defines the environment: a change here means a new environment."""
+        return {"name": self.name, "api": self.api, "backend": self.backend, "python": self.python,
+                "requirements": list(self.requirements), "device": self.device,
+                "installer": self.installer}
+
+    def env_hash(self) -> str:
+        blob = json.dumps(self.key(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+    def as_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["env"] = self.env_dict
+        for name in ("requirements", "tags", "recipes", "scenarios"):
+            data[name] = list(data[name])
+        return data
+
+
+@dataclasses.dataclass
+class Matrix:
+    path: Path
+    cells: list
+
+    def names(self) -> list:
+        return [c.name for c in self.cells]
+
+    def get(self, name: str) -> Cell:
+        for cell in self.cells:
+            if cell.name == name:
+                return cell
+        raise KeyError(f"no cell named {name!r} in {self.path}; `harness list` shows them")
+
+    def select(self, names=(), tags=()) -> list:
+        """Cells matching any of the names or carrying all of the tags (all cells if neither)."""
+        chosen = [self.get(n) for n in names]
+        if tags:
+            chosen += [c for c in self.cells if set(tags) <= set(c.tags) and c not in chosen]
+        return chosen if (names or tags) else list(self.cells)
+
+
+def default_path() -> Path:
+    from . import paths
+    return paths.root() / "matrix.toml"
+
+
+def load(path=None) -> Matrix:
+    """Read, validate and expand a matrix file."""
+    path = Path(path or default_path())
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise MatrixError(path, f"cannot read the matrix file: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise MatrixError(path, f"not valid TOML: {exc}") from None
+    return Matrix(path, expand(data, path, text))
+
+
+def expand(data: dict, path, text: str = "") -> list:
+    """The one place where the declarative matrix becomes a list of cells."""
+    _check_keys(data, TOP_KEYS, path, None, text, "top level")
+    schema = data.get("schema", MATRIX_SCHEMA)
+    if not isinstance(schema, int) or schema > MATRIX_SCHEMA:
+        raise MatrixError(path, f"matrix schema {schema!r} is newer than this harness reads "
+                                f"({MATRIX_SCHEMA}); upgrade the harness")
+    defaults = data.get("defaults", {})
+    _check_keys(defaults, DEFAULT_KEYS, path, None, text, "[defaults]")
+    raw = [dict(entry) for entry in data.get("cell", [])]
+    for ladder in data.get("ladder", []):
+        raw.extend(_expand_ladder(ladder, path, text))
+    cells, seen = [], {}
+    for entry in raw:
+        cell = _make_cell(entry, defaults, path, text)
+        if cell.name in seen:
+            raise MatrixError(path, "duplicate cell name (also defined earlier)", cell.name,
+                              _line_of(text, cell.name))
+        seen[cell.name] = cell
+        cells.append(cell)
+    return cells
+
+
+def _expand_ladder(ladder: dict, path, text: str) -> list:
+    """A ladder is one cell per version; {version} in strings is replaced, overrides win."""
+    label = ladder.get("name_template", "<ladder>")
+    _check_keys(ladder, LADDER_KEYS, path, label, text, "[[ladder]]")
+    for key in ("name_template", "versions"):
+        if key not in ladder:
+            raise MatrixError(path, f"ladder needs {key!r}", label, _line_of(text, label))
+    overrides = ladder.get("overrides", {})
+    unknown = set(overrides) - {str(v) for v in ladder["versions"]}
+    if unknown:
+        raise MatrixError(path, f"overrides for versions not in the ladder: {sorted(unknown)}", label,
+                          _line_of(text, label))
+    entries = []
+    for version in ladder["versions"]:
+        version = str(version)
+        entry = {k: _fill(v, version) for k, v in ladder.items()
+                 if k not in ("name_template", "versions", "overrides")}
+        entry["name"] = ladder["name_template"].format(version=version, **{
+            k: v for k, v in {**entry, **overrides.get(version, {})}.items() if isinstance(v, str)})
+        entry.update({k: _fill(v, version) for k, v in overrides.get(version, {}).items()})
+        entry["_template"] = label
+        entries.append(entry)
+    return entries
+
+
+def _fill(value, version):
+    if isinstance(value, str):
+        return value.replace("{version}", version)
+    if isinstance(value, list):
+        return [_fill(v, version) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, version) for k, v in value.items()}
+    return value
+
+
+def _make_cell(entry: dict, defaults: dict, path, text: str) -> Cell:
+    template = entry.pop("_template", None)
+    name = entry.get("name")
+    line = _line_of(text, template or name)
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise MatrixError(path, f"cell name {name!r} must be a string of letters, digits and ._+-",
+                          name, line)
+    _check_keys(entry, CELL_KEYS, path, name, text, "cell")
+
+    def fail(problem):
+        raise MatrixError(path, problem, name, line)
+
+    for key in ("api", "backend", "python", "requirements"):
+        if key not in entry:
+            fail(f"missing required key {key!r}")
+    _check_choice(entry, "api", APIS, fail)
+    _check_choice(entry, "backend", BACKENDS, fail)
+    _check_choice(entry, "device", DEVICES, fail, "cpu")
+    _check_choice(entry, "installer", INSTALLERS, fail, "auto")
+    if not re.fullmatch(r"\d+\.\d+", str(entry["python"])):
+        fail(f"python {entry['python']!r} must be MAJOR.MINOR, e.g. \"3.11\"")
+    requirements = entry["requirements"]
+    if not isinstance(requirements, list):
+        fail("requirements must be a list of strings")
+    for req in requirements:
+        _check_requirement(req, fail)
+    recipes = entry.get("recipes", defaults.get("recipes", list(RECIPES)))
+    bad = [r for r in recipes if r not in RECIPES]
+    if bad:
+        fail(f"unknown recipe(s) {bad}; known: {list(RECIPES)}")
+    env = {str(k): str(v) for k, v in entry.get("env", {}).items()}
+    if entry["api"] in ("keras2", "keras3"):
+        env.setdefault("KERAS_BACKEND", entry["backend"])
+    tags = _auto_tags(entry) + [t for t in entry.get("tags", []) if t not in _auto_tags(entry)]
+    return Cell(
+        name=name, api=entry["api"], backend=entry["backend"], python=str(entry["python"]),
+        requirements=tuple(requirements), device=entry.get("device", "cpu"),
+        env=tuple(sorted(env.items())), tags=tuple(tags), installer=entry.get("installer", "auto"),
+        timeout=int(entry.get("timeout", defaults.get("timeout", 1200))),
+        replays=int(entry.get("replays", defaults.get("replays", 3))),
+        recipes=tuple(recipes),
+        scenarios=tuple(entry.get("scenarios", defaults.get("scenarios", ["canonical_mlp"]))),
+        notes=entry.get("notes", ""),
+    )
+
+
+def _auto_tags(entry: dict) -> list:
+    py = "py" + str(entry["python"]).replace(".", "")
+    tags = [API_ERA[entry["api"]], entry["api"], entry["backend"], py, entry.get("device", "cpu")]
+    return list(dict.fromkeys(tags))
+
+
+def _check_choice(entry, key, choices, fail, default=None):
+    value = entry.get(key, default)
+    if value not in choices:
+        fail(f"{key} {value!r} is not one of {list(choices)}")
+
+
+def _check_requirement(req, fail):
+    try:
+        Requirement(req)
+    except (InvalidRequirement, TypeError) as exc:
+        fail(f"bad requirement {req!r}: {exc}")
+
+
+def _check_keys(mapping, allowed, path, cell, text, where):
+    if not isinstance(mapping, dict):
+        raise MatrixError(path, f"{where} must be a table", cell, _line_of(text, cell))
+    unknown = sorted(set(mapping) - allowed - {"_template"})
+    if unknown:
+        raise MatrixError(path, f"unknown key(s) {unknown} in {where}; allowed: {sorted(allowed)}",
+                          cell, _line_of(text, unknown[0] if cell is None else cell))
+
+
+def _line_of(text: str, needle) -> int | None:
+    """The 1-based line where a cell's name (or a key) first appears, for error messages."""
+    if not needle or not text:
+        return None
+    for number, line in enumerate(text.splitlines(), 1):
+        if f'"{needle}"' in line or line.strip().startswith(f"{needle} ") or line.strip().startswith(f"{needle}="):
+            return number
+    return None
+
+
+def check_interpreters(matrix: Matrix) -> list:
+    """MatrixErrors for cells whose interpreter cannot be found on this machine."""
+    problems = []
+    for cell in matrix.cells:
+        if interpreters.find(cell.python) is None:
+            problems.append(MatrixError(matrix.path, f"interpreter for Python {cell.python} not found "
+                                        f"({interpreters.searched(cell.python)})", cell.name,
+                                        _line_of(matrix.path.read_text(), cell.name)))
+    return problems

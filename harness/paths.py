@@ -1,0 +1,33 @@
+"""Where things live: the project root, results, environments and the worker."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+WORKER = PACKAGE_DIR / "worker.py"
+
+
+def root() -> Path:
+    """The project root: $HARNESS_ROOT, else the nearest parent of cwd with matrix.toml,
+    else the checkout this package lives in."""
+    if os.environ.get("HARNESS_ROOT"):
+        return Path(os.environ["HARNESS_ROOT"]).resolve()
+    here = Path.cwd().resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "matrix.toml").is_file():
+            return candidate
+    return PACKAGE_DIR.parent
+
+
+def results_dir() -> Path:
+    return Path(os.environ.get("HARNESS_RESULTS", root() / "results"))
+
+
+def envs_dir() -> Path:
+    """Environments are large and machine-specific: kept out of the repository's tracked files."""
+    return Path(os.environ.get("HARNESS_ENVS", root() / ".envs"))
+
+
+def scenarios_dir() -> Path:
+    return Path(os.environ.get("HARNESS_SCENARIOS", root() / "scenarios"))

@@ -1,0 +1,75 @@
+"""Running cells: environment, then every scenario x recipe x replay, recorded as it goes."""
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+from . import __version__, environment, paths, records, runner, verdicts
+from .matrix import Cell
+
+
+def scenario_file(name: str, scenarios_dir: Path | None = None) -> Path:
+    path = Path(scenarios_dir or paths.scenarios_dir()) / f"{name}.py"
+    if not path.is_file():
+        raise FileNotFoundError(f"scenario {name!r} not found: {path} does not exist")
+    return path
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def run_cell(cell: Cell, results: Path, envs: Path, recipes=None, replays=None, timeout=None,
+             scenarios_dir=None, rebuild=False, echo=print) -> dict:
+    """Run one cell end to end and return {recipe: verdict} (or the install failure)."""
+    results, envs = Path(results), Path(envs)
+    machine = records.save_machine(results)
+    echo(f"[{cell.name}] environment ({environment.installer_for(cell)}) ...")
+    outcome = environment.ensure(cell, envs, rebuild=rebuild)
+    records.write(records.environment_path(results, cell.name), "environment",
+                  {"cell": cell.as_dict(), "machine": machine, "harness": __version__,
+                   "outcome": _public_outcome(outcome)})
+    how = "reused" if outcome.reused else f"built in {outcome.install_seconds:.0f}s"
+    if outcome.status != "ok":
+        echo(f"[{cell.name}] did not install: {(outcome.error or '').splitlines()[0][:300]}")
+        return {"environment": "install-failed"}
+    echo(f"[{cell.name}] environment {how}")
+    summary = {}
+    for scenario in cell.scenarios:
+        path = scenario_file(scenario, scenarios_dir)
+        for recipe in (recipes or cell.recipes):
+            result = run_recipe(cell, outcome, path, scenario, recipe, results, machine,
+                                replays or cell.replays, timeout or cell.timeout, echo)
+            summary[(scenario, recipe)] = result
+    return summary
+
+
+def run_recipe(cell, outcome, path, scenario, recipe, results, machine, count, timeout, echo):
+    target = records.recipe_path(results, cell.name, scenario, recipe)
+    body = {"cell": cell.as_dict(), "scenario": {"name": scenario, "sha256": sha256(path)},
+            "recipe": recipe, "machine": machine, "harness": __version__,
+            "environment": {"env_hash": outcome.env_hash, "install_seconds": outcome.install_seconds,
+                            "installer": outcome.installer},
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "replays": [], "complete": False}
+    log_dir = Path(outcome.path) / "logs" / scenario
+    for index in range(count):
+        replay = runner.run_replay(outcome.python, cell, path, recipe, timeout,
+                                   extra_env=outcome.extra_env, log_dir=log_dir)
+        replay["index"] = index
+        body["replays"].append(replay)
+        records.write(target, "replays", body)  # after every replay: a kill loses at most one
+    body["complete"] = True
+    records.write(target, "replays", body)
+    result = verdicts.verdict(recipe, body["replays"])
+    seconds = sum(r.get("wall_seconds", 0) for r in body["replays"]) / max(1, count)
+    echo(f"[{cell.name}] {scenario} {recipe:9s} {verdicts.label(result):32s} {seconds:6.1f} s/run")
+    return result
+
+
+def _public_outcome(outcome) -> dict:
+    """The environment outcome as recorded (paths on this machine are informative only)."""
+    data = outcome.as_dict()
+    data["error"] = data["error"][-4000:] if data["error"] else None
+    return data
