@@ -28,6 +28,7 @@ LADDER_KEYS = (CELL_KEYS - {"name"}) | {"name_template", "versions", "overrides"
 DEFAULT_KEYS = {"replays", "timeout", "recipes", "scenarios"}
 TOP_KEYS = {"schema", "defaults", "cell", "ladder"}
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+TOX_PYTHON_FACTOR = re.compile(r"^(py|cp|pypy)\d")  # factors tox reads as interpreters
 API_ERA = {"keras2": "keras2", "tf.keras": "tf2", "tf-keras": "tf2", "keras3": "keras3", "none": "none"}
 
 
@@ -65,7 +66,7 @@ class Cell:
 
     def key(self) -> dict:
         """What defines the environment: a change here means a new environment."""
-        return {"name": self.name, "api": self.api, "backend": self.backend, "python": self.python,
+        return {"api": self.api, "backend": self.backend, "python": self.python,
                 "requirements": list(self.requirements), "device": self.device,
                 "installer": self.installer}
 
@@ -188,6 +189,10 @@ def _make_cell(entry: dict, defaults: dict, path, text: str) -> Cell:
         raise MatrixError(path, f"cell name {name!r} must be a string of letters, digits and ._+-",
                           name, line)
     _check_keys(entry, CELL_KEYS, path, name, text, "cell")
+    tox_like = [f for f in name.split("-") if TOX_PYTHON_FACTOR.match(f)]
+    if tox_like:
+        raise MatrixError(path, f"name factor {tox_like[0]!r} would make tox run the cell's session "
+                                f"on that interpreter; write it as 'python{tox_like[0][2:]}'", name, line)
 
     def fail(problem):
         raise MatrixError(path, problem, name, line)
