@@ -53,6 +53,8 @@ def _selection(p):
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command not in COMMANDS:
+            return args.func(args)
         return COMMANDS[args.command](args)
     except (matrix.MatrixError, KeyError, FileNotFoundError, ValueError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc

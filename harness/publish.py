@@ -56,10 +56,11 @@ def matrix_table(frame: pd.DataFrame, extra=None) -> pd.DataFrame:
     recipes = [r for r in RECIPES if r in wide.columns]
     first = frame.groupby(keys, sort=False).first()
     observed = pd.DataFrame({
-        "python": first["observed_python"].fillna(first["python"]),
-        "keras": first["observed_keras"].fillna("—"),
-        "backend": first["observed_backend"].replace("", None).fillna(first["backend"]),
-        "numpy": first["observed_numpy"].fillna("—"),
+        # capitalised product names, so they never clash with the recipe columns (e.g. "numpy")
+        "Python": first["observed_python"].fillna(first["python"]),
+        "Keras": first["observed_keras"].fillna("—"),
+        "Backend": first["observed_backend"].replace("", None).fillna(first["backend"]),
+        "NumPy": first["observed_numpy"].fillna("—"),
     })
     timing = frame.groupby(keys, sort=False).agg(s_per_run=("seconds_per_run", "median"),
                                                  install_s=("install_seconds", "max"))
@@ -95,7 +96,7 @@ def legend(frame: pd.DataFrame) -> str:
         f"{verdicts.AGREE_MIN_DIGITS} digits), or the failure (`install-failed`, `import-failed`,"
         " `crashed`, `timed-out`, `no-result`, `bad-result`). `(!)` marks a bitwise unseeded run"
         " (notable). `s_per_run` is the median seconds of one worker process (10 fits);"
-        " `install_s` the environment build time (0 when reused).")
+        " `install_s` the seconds the environment took to build.")
     if frame.get("stale") is not None and frame["stale"].any():
         text += f" `{STALE_MARK.strip()}` marks records of an older version of the scenario."
     if machines:

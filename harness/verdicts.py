@@ -24,14 +24,12 @@ def fingerprint(values) -> str:
 
 def digits(a: float, b: float) -> int:
     a, b = float(a), float(b)
-    if a.hex() == b.hex():
+    if a.hex() == b.hex() or a == b:   # a == b also covers +0.0 and -0.0
         return BITWISE
     if math.isnan(a) or math.isnan(b) or math.isinf(a) or math.isinf(b):
         return 0
     scale = max(abs(a), abs(b))
     relative = abs(a - b) / scale
-    if relative == 0.0:  # +0.0 and -0.0
-        return BITWISE
     return int(max(0, min(BITWISE - 1, math.floor(-math.log10(relative)))))
 
 

@@ -1,0 +1,43 @@
+"""nox front end: one session per matrix cell, derived from matrix.toml at load time.
+
+    nox -l                 list sessions (nox -l --json for a CI matrix)
+    nox -t default         run the default cells, then publish (the README's main command)
+    nox -t jax             every cell tagged jax (tags: api, backend, era, pythonXY, device, ...)
+    nox -s <cell>          one cell
+Each session calls `python -m harness run <cell>`: the harness builds the cell's environment
+(uv, or venv + pip for old interpreters) so that an install failure is a recorded outcome.
+"""
+import os
+import sys
+
+import nox
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import matrix as _matrix  # noqa: E402
+
+nox.options.default_venv_backend = "none"
+nox.options.tags = ["default"]
+HOST = sys.executable
+
+
+def _cell_session(cell):
+    def session(session):
+        session.run(HOST, "-m", "harness", "run", cell.name, *session.posargs, external=True)
+    session.__doc__ = f"{cell.api} on {cell.backend}, Python {cell.python}, {cell.device}"
+    return session
+
+
+for _cell in _matrix.load().cells:
+    nox.session(name=_cell.name, python=False, tags=list(_cell.tags))(_cell_session(_cell))
+
+
+@nox.session(python=False, tags=["default", "publish"])
+def publish(session):
+    """Regenerate results/matrix.{md,csv,html,png} and the README's table from the records."""
+    session.run(HOST, "-m", "harness", "publish", *session.posargs, external=True)
+
+
+@nox.session(python=False)
+def tests(session):
+    """The test suite (same as the README's test command)."""
+    session.run(HOST, "-m", "pytest", *session.posargs, external=True)

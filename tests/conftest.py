@@ -1,0 +1,32 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from harness.matrix import Cell  # noqa: E402
+
+TEST_SCENARIOS = ROOT / "tests" / "scenarios"
+PYENV = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+
+
+@pytest.fixture
+def root():
+    return ROOT
+
+
+def plain_cell(name="plain", **changes):
+    """A cell with no Keras (api 'none'): the real worker runs a scenario with numpy only."""
+    fields = dict(name=name, api="none", backend="none", python="%d.%d" % sys.version_info[:2],
+                  requirements=("numpy",), timeout=60, replays=2, recipes=("none", "numpy"),
+                  scenarios=("numpy_draw",))
+    fields.update(changes)
+    return Cell(**fields)
+
+
+@pytest.fixture
+def cell_factory():
+    return plain_cell

@@ -1,0 +1,9 @@
+"""Broken on purpose: the process exits with code 3 before any result is written."""
+import os
+
+NAME = "exits"
+REPEATS = 1
+
+
+def run_once(keras, np):
+    os._exit(3)

@@ -1,0 +1,73 @@
+"""Cells end to end with real environments (uv) and real worker processes, no Keras needed."""
+import json
+
+import pytest
+
+from conftest import TEST_SCENARIOS, plain_cell
+from harness import environment, publish, records, run, tables
+
+
+@pytest.fixture(scope="module")
+def envs(tmp_path_factory):
+    return tmp_path_factory.mktemp("envs")
+
+
+def run_quiet(cell, results, envs, **kw):
+    lines = []
+    summary = run.run_cell(cell, results, envs, scenarios_dir=TEST_SCENARIOS, echo=lines.append, **kw)
+    return summary, lines
+
+
+def test_a_cell_runs_records_and_reuses_its_environment(tmp_path, envs):
+    cell = plain_cell("numpy-only")
+    summary, lines = run_quiet(cell, tmp_path, envs)
+    assert summary[("numpy_draw", "numpy")]["verdict"] == "bitwise"
+    assert summary[("numpy_draw", "none")]["verdict"] == "diverged"
+    record = records.read(records.recipe_path(tmp_path, cell.name, "numpy_draw", "numpy"))
+    assert record["complete"] and len(record["replays"]) == 2
+    assert record["scenario"]["sha256"] == run.sha256(TEST_SCENARIOS / "numpy_draw.py")
+    env_record = records.read(records.environment_path(tmp_path, cell.name))
+    assert env_record["outcome"]["status"] == "ok"
+    assert any(p.startswith("numpy==") for p in env_record["outcome"]["packages"])
+    assert records.load_machines(tmp_path)   # machine metadata saved once per machine
+    again = environment.ensure(cell, envs)
+    assert again.reused and again.python == env_record["outcome"]["python"]
+
+
+def test_install_failure_is_a_cell_outcome_and_nothing_recorded_is_lost(tmp_path, envs):
+    good = plain_cell("good", recipes=("numpy",))
+    bad = plain_cell("bad", requirements=("keras-repro-no-such-package==0.0.1",))
+    run_quiet(good, tmp_path, envs)
+    before = records.recipe_path(tmp_path, "good", "numpy_draw", "numpy").read_bytes()
+    summary, lines = run_quiet(bad, tmp_path, envs)
+    assert summary == {"environment": "install-failed"}
+    assert any("did not install" in line for line in lines)
+    outcome = records.read(records.environment_path(tmp_path, "bad"))["outcome"]
+    assert outcome["status"] == "install-failed" and "keras-repro-no-such-package" in outcome["error"]
+    assert records.recipe_path(tmp_path, "good", "numpy_draw", "numpy").read_bytes() == before
+    frame = tables.recipe_frame(tmp_path)
+    assert set(frame[frame.cell == "bad"]["verdict"]) == {"install-failed"}
+    assert list(frame[frame.cell == "good"]["verdict"]) == ["bitwise"]
+
+
+def test_missing_interpreter_is_an_install_failure(tmp_path, envs):
+    summary, _ = run_quiet(plain_cell("ancient", python="2.5"), tmp_path, envs)
+    assert summary == {"environment": "install-failed"}
+    outcome = records.read(records.environment_path(tmp_path, "ancient"))["outcome"]
+    assert "interpreter for Python 2.5 not found" in outcome["error"]
+
+
+def test_broken_scenarios_become_verdicts_and_the_run_goes_on(tmp_path, envs):
+    cell = plain_cell("broken", scenarios=("raises", "exits", "numpy_draw"), recipes=("numpy",), replays=1)
+    summary, _ = run_quiet(cell, tmp_path, envs)
+    assert summary[("raises", "numpy")]["verdict"] == "crashed"
+    assert summary[("exits", "numpy")]["verdict"] == "no-result"
+    assert summary[("numpy_draw", "numpy")]["verdict"] == "single-run"
+    written = publish.publish(tmp_path, tmp_path / "out")
+    table = (tmp_path / "out" / "matrix.md").read_text()
+    assert "crashed" in table and "no-result" in table
+    assert (tmp_path / "out" / "matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert tmp_path / "out" / "matrix.html" in written
+    rows = json.loads(tables.recipe_frame(tmp_path).to_json(orient="records"))
+    crashed = [r for r in rows if r["scenario"] == "raises"][0]
+    assert "ZeroDivisionError" in crashed["error"] and crashed["record"].endswith("raises/numpy.json")
