@@ -233,7 +233,7 @@ def _make_cell(entry: dict, defaults: dict, path, text: str) -> Cell:
 
 def _auto_tags(entry: dict) -> list:
     py = "py" + str(entry["python"]).replace(".", "")
-    tags = [API_ERA[entry["api"]], entry["api"], entry["backend"], py, entry.get("device", "cpu")]
+    tags = [API_ERA[entry["api"]], entry["api"], entry["backend"], py, entry.get("device", "cpu"), "all"]
     return list(dict.fromkeys(tags))
 
 

@@ -13,7 +13,7 @@ TEST_SCENARIOS = ROOT / "tests" / "scenarios"
 PYENV = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def root():
     return ROOT
 

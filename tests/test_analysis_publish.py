@@ -1,0 +1,105 @@
+"""publish_analysis documents, the agree/minimal/stats commands and topping up repeats."""
+import pytest
+
+from harness import cli, records, run
+from harness.analysis import publish_analysis, repeats, samples
+
+from test_analysis_support import write_environment, write_record
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def populated(results):
+    same = [[0.5, 0.25, 0.125]] * 3
+    near = [[0.5, 0.25, 0.1250001]] * 3
+    for cell, lists in (("a", same), ("b", same), ("c", near)):
+        write_environment(results, cell)
+        write_record(results, cell, "full", lists)
+        write_record(results, cell, "numpy", lists)
+    write_record(results, "d", "full", [[1.0, 2.0, 3.0]] * 3, backend="torch")
+    write_environment(results, "d", backend="torch")
+    write_record(results, "a", "none", [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]])
+    write_record(results, "b", "none", [[1.1, 1.2, 1.3], [1.4, 1.5, 1.6]])
+    write_record(results, "c", "none", [[0.2, 0.2]], statuses=["crashed"])
+    write_environment(results, "broken", status="install-failed", recipes=("none", "full"))
+    return results
+
+
+def test_documents_are_written_and_byte_identical_when_regenerated(tmp_path):
+    results = populated(tmp_path / "results")
+    first = publish_analysis(results, tmp_path / "one")
+    second = publish_analysis(results, tmp_path / "two")
+    assert [p.name for p in first] == ["agreement.md", "agreement.png", "stats.md", "stats.png"]
+    for a, b in zip(first, second):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    assert first[1].read_bytes().startswith(PNG) and first[3].read_bytes().startswith(PNG)
+    agreement = first[0].read_text()
+    assert "### canonical_mlp / full" in agreement and "### canonical_mlp / numpy" in agreement
+    # a, b bitwise and c 6 digits away (1e-7 relative at the last repeat) form lineage 1
+    assert "| 1 | lineage | 3 |" in agreement and "| 2 | alone | 1 |" in agreement
+    assert "install-failed" in agreement and "`records/broken/environment.json`" in agreement
+    stats = first[2].read_text()
+    assert "| a | 6 | 0.35 |" in stats                   # mean of 0.1..0.6
+    assert "| a | b | 6 | 6 | 0 |" in stats              # complete separation: U = 0
+    assert "crashed" in stats and "`records/a/canonical_mlp/none.json`" in stats
+
+
+def test_empty_results_still_give_documents(tmp_path):
+    written = publish_analysis(tmp_path / "nothing", tmp_path / "out")
+    assert "No seeded results yet." in written[0].read_text()
+    assert "No unseeded results yet." in written[2].read_text()
+    assert written[1].read_bytes().startswith(PNG)
+
+
+def test_agree_minimal_and_stats_commands(tmp_path, capsys):
+    results = populated(tmp_path / "results")
+    base = ["--results", str(results)]
+    assert cli.main(base + ["agree", "--recipe", "full"]) == 0
+    out = capsys.readouterr().out
+    assert "### canonical_mlp / full" in out and "numpy" not in out
+    assert cli.main(base + ["minimal"]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("| c |"))
+    assert row.startswith("| c | canonical_mlp | numpy | numpy |")
+    assert cli.main(base + ["stats", "--no-run", "--out", str(tmp_path / "out")]) == 0
+    assert "95% CI" in capsys.readouterr().out and (tmp_path / "out" / "stats.png").is_file()
+
+
+@pytest.mark.parametrize("have, wanted, expected", [(30, 30, []), (0, 30, [10, 10, 10]),
+                                                    (25, 30, [5]), (6, 30, [10, 10, 4])])
+def test_repeat_plan(have, wanted, expected):
+    assert repeats.plan(have, wanted, 10) == expected
+
+
+def test_top_up_records_repeats_until_n(tmp_path, monkeypatch, cell_factory):
+    cell = cell_factory("topped", scenarios=("numpy_draw",))
+    results = tmp_path / "results"
+    from conftest import TEST_SCENARIOS
+    sha = run.sha256(TEST_SCENARIOS / "numpy_draw.py")
+    write_record(results, "topped", "none", [[0.1, 0.2, 0.3]], scenario="numpy_draw", sha=sha)
+    monkeypatch.setattr(repeats.environment, "ensure", lambda c, envs: _ok_outcome(tmp_path))
+    calls = []
+
+    def fake_replay(python, cell, path, recipe, timeout, extra_env=None, repeats=None):
+        calls.append((recipe, repeats))
+        return {"status": "ok", "values": [0.5] * repeats, "values_hex": [(0.5).hex()] * repeats}
+
+    monkeypatch.setattr(repeats.runner, "run_replay", fake_replay)
+    added = repeats.top_up(cell, results, tmp_path / "envs", wanted=8, per_process=2,
+                           scenarios_dir=TEST_SCENARIOS, echo=lambda _: None)
+    assert added == {"numpy_draw": 5} and calls == [("none", 2), ("none", 2), ("none", 1)]  # 3 + 5 = 8
+    record = records.read(samples.repeats_path(results, "topped", "numpy_draw"))
+    assert record["kind"] == "repeats" and record["recipe"] == "none" and record["complete"]
+    assert [r["index"] for r in record["replays"]] == [0, 1, 2]
+    assert repeats.pooled_count(results, "topped", "numpy_draw") == 8
+    assert repeats.top_up(cell, results, tmp_path / "envs", wanted=8, scenarios_dir=TEST_SCENARIOS) == {}
+    write_record(results, "topped", "none", [[0.1]], scenario="numpy_draw", sha="other")
+    said = []
+    assert repeats.top_up(cell, results, tmp_path / "envs", wanted=20, scenarios_dir=TEST_SCENARIOS,
+                          echo=said.append) == {}
+    assert "scenario changed" in said[0] and len(calls) == 3
+
+
+def _ok_outcome(tmp_path):
+    from harness.environment import EnvOutcome
+    return EnvOutcome("ok", str(tmp_path), python="python", installer="host", env_hash="e")
