@@ -91,7 +91,7 @@ def legend(frame: pd.DataFrame) -> str:
     machines = sorted(m for m in frame["machine"].dropna().unique()) if not frame.empty else []
     text = (
         "Each recipe column shows the verdict over fresh processes: `bitwise FP` (identical MSE lists,"
-        " FP = their fingerprint), `N digits (k fp)` (agree to N significant digits, k distinct"
+        " FP = their fingerprint), `agrees, N digits (k fp)` (agree to N significant digits, k distinct"
         " fingerprints), `diverged, N digits` (fewer than "
         f"{verdicts.AGREE_MIN_DIGITS} digits), or the failure (`install-failed`, `import-failed`,"
         " `crashed`, `timed-out`, `no-result`, `bad-result`). `(!)` marks a bitwise unseeded run"

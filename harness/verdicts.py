@@ -86,7 +86,7 @@ def label(result: dict) -> str:
         text = f"bitwise {result['fingerprints'][0]}"
         return text + " (!)" if result.get("notable") else text
     if name == "agrees":
-        return f"{result['digits']} digits ({len(result['fingerprints'])} fp)"
+        return f"agrees, {result['digits']} digits ({len(result['fingerprints'])} fp)"
     if name == "diverged":
         return f"diverged, {result['digits']} digits"
     if name in FAILURE_STATUSES:

@@ -22,10 +22,12 @@ def test_weakest_qualifying_recipe_in_ladder_order_whatever_the_row_order():
         ("y", "s", "none", "diverged", 0, "ry/none"),
         ("y", "s", "strict", "crashed", None, "ry/strict"),
         ("z", "s", "none", "bitwise", 17, "rz/none"),
+        ("w", "s", "numpy", "single-run", 17, "rw/numpy"),     # one replay proves nothing
+        ("w", "s", "full", "agrees", 6, "rw/full"),
     ]))
     assert list(got.columns) == ["cell", "scenario", "minimal_bitwise", "minimal_6_digits"]
     assert got.values.tolist() == [["x", "s", "full", "tutorial"], ["y", "s", "—", "—"],
-                                   ["z", "s", "none", "none"]]
+                                   ["z", "s", "none", "none"], ["w", "s", "—", "full"]]
 
 
 def test_records_column_is_the_evidence():

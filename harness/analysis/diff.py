@@ -187,7 +187,7 @@ def _order(*sides):
 
 def markdown(report: Report) -> str:
     """The report as a pull-request comment."""
-    lines = [f"## Reproducibility matrix diff", "", f"`{report.old_label}` → `{report.new_label}`", ""]
+    lines = ["## Reproducibility matrix diff", "", f"`{report.old_label}` → `{report.new_label}`", ""]
     if not report.changed:
         lines.append("No changes: same cells, same verdicts, same bitwise fingerprints.")
         return "\n".join(lines) + "\n"

@@ -5,7 +5,7 @@ per (cell, scenario):
   * minimal_bitwise: the weakest recipe whose replays (fresh processes) are bitwise identical
     (verdict "bitwise");
   * minimal_6_digits: the weakest recipe whose replays agree to at least 6 significant digits
-    (digits >= 6; bitwise counts, as 17 digits).
+    (digits >= 6 with verdict "agrees" or "bitwise"; a single replay does not count).
 The ladder is read as given by the recipes present; a recipe that failed or was not run simply
 does not qualify. "—" means no recipe qualifies.
 """
@@ -39,8 +39,11 @@ def _is_bitwise(row) -> bool:
 
 
 def _agrees(row) -> bool:
+    """At least MIN_DIGITS across replays; a single replay ("single-run", digits 17 by
+    convention) proves nothing about agreement across processes, so it does not qualify."""
     value = row["digits"]
-    return value is not None and not pd.isna(value) and value >= MIN_DIGITS
+    return (row["verdict"] in ("bitwise", "agrees") and value is not None and not pd.isna(value)
+            and value >= MIN_DIGITS)
 
 
 def minimal_recipes(frame: pd.DataFrame, with_records: bool = False) -> pd.DataFrame:
