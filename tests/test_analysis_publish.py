@@ -103,3 +103,15 @@ def test_top_up_records_repeats_until_n(tmp_path, monkeypatch, cell_factory):
 def _ok_outcome(tmp_path):
     from harness.environment import EnvOutcome
     return EnvOutcome("ok", str(tmp_path), python="python", installer="host", env_hash="e")
+
+
+def test_real_fixture_records(tmp_path, root):
+    """Records of two real Python 3.6 stacks: 3 replays x 10 repeats of recipe none each."""
+    results = root / "tests" / "data" / "results"
+    first = publish_analysis(results, tmp_path / "one")
+    second = publish_analysis(results, tmp_path / "two")
+    assert [a.read_bytes() for a in first] == [b.read_bytes() for b in second]
+    stats = first[2].read_text()
+    for cell in ("keras2.0.3-tensorflow1.1.0-python3.6", "keras2.0.3-theano0.9.0-python3.6"):
+        assert f"| {cell} | 30 |" in stats
+    assert "Holm-corrected over the 1 comparison(s)" in stats
