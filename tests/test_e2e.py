@@ -60,3 +60,14 @@ def test_published_matrix_from_the_real_run(results, root):
     shown = subprocess.run([sys.executable, "-m", "harness", "--results", str(results), "show", CELL],
                            cwd=root, capture_output=True, text=True)
     assert shown.returncode == 0 and f"fingerprint {fingerprint}" in shown.stdout
+
+
+def test_tox_front_end_runs_the_same_cell(results, root, tmp_path):
+    """`tox -e CELL` does the nox session's job: same environment, same seeded numbers."""
+    pytest.importorskip("tox")
+    done = subprocess.run([sys.executable, "-m", "tox", "-e", CELL, "--", "--replays", "1", "--recipe", "full"],
+                          cwd=root, env=harness_env(tmp_path), capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    via_tox = records.read(records.recipe_path(tmp_path, CELL, "canonical_mlp", "full"))["replays"][0]
+    via_nox = records.read(records.recipe_path(results, CELL, "canonical_mlp", "full"))["replays"][0]
+    assert via_tox["values_hex"] == via_nox["values_hex"]
