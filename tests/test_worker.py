@@ -86,3 +86,18 @@ def test_missing_keras_is_an_import_failure_recorded_in_the_file(tmp_path):
     assert result["status"] == "import-failed"
     assert result["error"]["type"] in ("ModuleNotFoundError", "ImportError")
     assert "theano" in result["error"]["message"]
+
+
+def test_recipe_environment_by_backend_and_device():
+    """GPU settings cannot run here (no GPU on the test machines); their variables are checked."""
+    from harness.worker import recipe_environment
+    assert recipe_environment("none", "tensorflow", "cpu", {}) == {}
+    assert recipe_environment("full", "torch", "cpu", {}) == {"PYTHONHASHSEED": "0"}
+    strict_tf = recipe_environment("strict", "tensorflow", "cpu", {})
+    assert strict_tf["TF_DETERMINISTIC_OPS"] == "1" and strict_tf["OMP_NUM_THREADS"] == "1"
+    jax_gpu = recipe_environment("strict", "jax", "gpu", {"XLA_FLAGS": "--xla_dump_to=/tmp/x"})
+    assert jax_gpu["XLA_FLAGS"] == "--xla_dump_to=/tmp/x --xla_gpu_deterministic_ops=true"
+    assert "XLA_FLAGS" not in recipe_environment("strict", "jax", "cpu", {})
+    assert recipe_environment("strict", "torch", "gpu", {})["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
+    theano = recipe_environment("strict", "theano", "cpu", {"THEANO_FLAGS": "base_compiledir=/c"})
+    assert theano["THEANO_FLAGS"] == "base_compiledir=/c,deterministic=more"
