@@ -76,6 +76,11 @@ def ensure(cell: Cell, envs_dir: Path, rebuild: bool = False) -> EnvOutcome:
             outcome = EnvOutcome(**{k: v for k, v in saved.items()
                                     if k in EnvOutcome.__dataclass_fields__})
             outcome.reused = True
+            if outcome.status == "ok":  # system parts (caches, old sonames) may have changed since
+                try:
+                    outcome.extra_env = legacy.prepare(cell, path, path / "install.log")
+                except InstallError as exc:
+                    outcome.status, outcome.error = "install-failed", str(exc)
             return outcome
     return build(cell, path)
 
@@ -145,14 +150,35 @@ def _pip_steps(cell, interpreter, path):
     if pins:
         yield [python, "-m", "pip", "install", "--quiet", *pins]
     yield [python, "-m", "pip", "install", *cell.requirements]
+    # uv compiles bytecode at install time; do the same here, so that imports are not slowed down
+    # where PYTHONDONTWRITEBYTECODE is set. Files that do not compile (Python 3 code shipped to
+    # 2.7, templates) are not an install failure.
+    jobs = [] if cell.python.startswith("2.") else ["-j", "0"]  # -j is Python >= 3.5
+    yield OptionalStep([python, "-m", "compileall", "-q", *jobs, str(site_packages(path))])
+
+
+class OptionalStep(list):
+    """A build step whose failure is logged but does not fail the install."""
+
+
+def site_packages(path: Path) -> Path:
+    found = sorted(Path(path).glob("lib/python*/site-packages"))
+    return found[0] if found else Path(path) / "lib"
 
 
 def _virtualenv_for_old(envs_dir: Path) -> Path:
     """A private copy of the last virtualenv that can create Python 2.7 environments."""
     target = Path(envs_dir) / ".tools" / "virtualenv-old"
     if not (target / "virtualenv").is_dir():
-        _run([sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target),
+        # Installed next to the final place and renamed: a concurrent build never sees half of it.
+        staging = target.with_name(f"{target.name}.tmp{os.getpid()}")
+        shutil.rmtree(staging, ignore_errors=True)
+        _run([sys.executable, "-m", "pip", "install", "--quiet", "--target", str(staging),
               VIRTUALENV_FOR_OLD], Path(envs_dir) / ".tools" / "install.log")
+        try:
+            os.rename(staging, target)
+        except OSError:  # another build got there first
+            shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
@@ -168,7 +194,10 @@ def _run(command, log: Path):
             raise InstallError(f"timed out after {INSTALL_TIMEOUT}s: {' '.join(map(str, command))}") from None
         except OSError as exc:
             raise InstallError(f"could not run {command[0]}: {exc}") from None
-    if done.returncode != 0:
+    if done.returncode != 0 and isinstance(command, OptionalStep):
+        with open(log, "a") as handle:
+            handle.write(f"(exit {done.returncode}, not fatal)\n")
+    elif done.returncode != 0:
         raise InstallError(f"exit {done.returncode}: {' '.join(map(str, command))}\n" + tail(log))
 
 
@@ -186,4 +215,10 @@ def _freeze(installer, path, log) -> list:
     else:
         command = [str(env_python(path)), "-m", "pip", "freeze", "--all"]
     done = subprocess.run(command, capture_output=True, text=True)
-    return sorted(done.stdout.split()) if done.returncode == 0 else []
+    return parse_freeze(done.stdout) if done.returncode == 0 else []
+
+
+def parse_freeze(text: str) -> list:
+    """Requirement lines of `pip freeze` output; options (-f /opt/wheels) and comments are not packages."""
+    lines = (line.strip() for line in text.splitlines())
+    return sorted(line for line in lines if line and not line.startswith(("-", "#")))

@@ -168,8 +168,21 @@ def strict_before_keras(backend, lib, log):
         log.call("cntk.cntk_py.force_deterministic_algorithms()", lib.cntk_py.force_deterministic_algorithms)
     elif backend == "theano":
         log.calls.append("env THEANO_FLAGS=%s" % os.environ.get("THEANO_FLAGS"))
+        if not theano_knows(lib, "deterministic"):
+            # Theano < 1.0 warns "does not recognise this flag" and carries on without it.
+            log.missing("THEANO_FLAGS deterministic=more",
+                        "Theano %s does not recognise the flag (ignored)" % getattr(lib, "__version__", "?"))
     elif backend == "jax":
         log.missing("jax single-thread switch", "no stable XLA CPU flag; thread variables set, XLA_FLAGS deterministic ops on GPU only")
+
+
+def theano_knows(lib, flag):
+    """Whether this Theano has a config option named `flag`."""
+    try:
+        getattr(lib.config, flag)
+        return True
+    except AttributeError:
+        return False
 
 
 def strict_after_keras(backend, lib, keras, log):
