@@ -86,9 +86,9 @@ def label(result: dict) -> str:
         text = f"bitwise {result['fingerprints'][0]}"
         return text + " (!)" if result.get("notable") else text
     if name == "agrees":
-        return f"agrees, {result['digits']} digits ({len(result['fingerprints'])} fp)"
+        return f"agrees, {int(result['digits'])} digits ({len(result['fingerprints'])} fp)"
     if name == "diverged":
-        return f"diverged, {result['digits']} digits"
+        return f"diverged, {int(result['digits'])} digits"
     if name in FAILURE_STATUSES:
         return name if result.get("failed") in (None, result.get("of")) else f"{name} {result['failed']}/{result['of']}"
     return name

@@ -255,6 +255,17 @@ def module_version(name):
     return str(getattr(module, "__version__", None))
 
 
+def keras_version(keras):
+    """keras.__version__, else the version of the package that provides the module (tf.keras in
+    TF 2.13+ is keras.api._v2.keras, tf-keras is tf_keras.api._v2.keras: neither has one)."""
+    if keras is None:
+        return None
+    version = getattr(keras, "__version__", None)
+    if version is None:
+        version = module_version(keras.__name__.split(".")[0])
+    return None if version in (None, "None") else str(version)
+
+
 def observe_backend_name(keras):
     try:
         return str(keras.backend.backend())
@@ -289,7 +300,7 @@ def observe(api, backend, lib, keras, result):
         "python_implementation": platform.python_implementation(),
         "executable": sys.executable,
         "numpy": module_version("numpy"),
-        "keras": str(getattr(keras, "__version__", None)) if keras is not None else None,
+        "keras": keras_version(keras),
         "keras_module": getattr(keras, "__name__", None) if keras is not None else None,
         "backend_reported": observe_backend_name(keras) if keras is not None else None,
         "backend_library": {backend: str(getattr(lib, "__version__", None))} if lib is not None else {},

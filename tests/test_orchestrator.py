@@ -48,6 +48,12 @@ def test_install_failure_is_a_cell_outcome_and_nothing_recorded_is_lost(tmp_path
     frame = tables.recipe_frame(tmp_path)
     assert set(frame[frame.cell == "bad"]["verdict"]) == {"install-failed"}
     assert list(frame[frame.cell == "good"]["verdict"]) == ["bitwise"]
+    publish.publish(tmp_path, tmp_path / "out")
+    table = (tmp_path / "out" / "matrix.md").read_text()
+    assert "install-failed" in table and "bitwise " in table
+    run_quiet(plain_cell("unseeded", recipes=("none",)), tmp_path, envs)
+    publish.publish(tmp_path, tmp_path / "out")   # digits stay integers beside failure rows
+    assert "diverged, 0 digits" in (tmp_path / "out" / "matrix.md").read_text()
 
 
 def test_missing_interpreter_is_an_install_failure(tmp_path, envs):
