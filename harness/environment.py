@@ -6,6 +6,7 @@ does not rebuild the world. An install that fails is returned as data, never rai
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 import os
 import shutil
@@ -64,7 +65,18 @@ def env_python(path: Path) -> Path:
 
 
 def ensure(cell: Cell, envs_dir: Path, rebuild: bool = False) -> EnvOutcome:
-    """Return a ready environment for the cell, building it when missing or stale."""
+    """Return a ready environment for the cell, building it when missing or stale.
+
+    Holds a per-cell lock, so two runs (two nox sessions, a bisect beside a ladder run) never
+    build or delete the same environment at once; the second waits and then reuses it."""
+    locks = Path(envs_dir) / ".locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with open(locks / f"{cell.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure_locked(cell, envs_dir, rebuild)
+
+
+def _ensure_locked(cell: Cell, envs_dir: Path, rebuild: bool) -> EnvOutcome:
     path = env_path(cell, envs_dir)
     marker = path / MARKER
     if not rebuild and marker.is_file():
@@ -72,7 +84,9 @@ def ensure(cell: Cell, envs_dir: Path, rebuild: bool = False) -> EnvOutcome:
             saved = json.loads(marker.read_text())
         except ValueError:
             saved = {}
-        if saved.get("env_hash") == cell.env_hash() and env_python(path).exists():
+        # a failed install is retried (it may have been the network); a good one is reused
+        if saved.get("env_hash") == cell.env_hash() and saved.get("status") == "ok" \
+                and env_python(path).exists():
             outcome = EnvOutcome(**{k: v for k, v in saved.items()
                                     if k in EnvOutcome.__dataclass_fields__})
             outcome.reused = True

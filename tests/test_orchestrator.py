@@ -77,3 +77,26 @@ def test_broken_scenarios_become_verdicts_and_the_run_goes_on(tmp_path, envs):
     rows = json.loads(tables.recipe_frame(tmp_path).to_json(orient="records"))
     crashed = [r for r in rows if r["scenario"] == "raises"][0]
     assert "ZeroDivisionError" in crashed["error"] and crashed["record"].endswith("raises/numpy.json")
+
+
+def test_concurrent_runs_build_an_environment_once(tmp_path):
+    """Two processes asking for the same environment: one builds, the other waits and reuses."""
+    import subprocess
+    import sys
+    code = ("import sys; sys.path.insert(0, {root!r}); sys.path.insert(0, {tests!r}); "
+            "from conftest import plain_cell; from harness import environment; "
+            "print(environment.ensure(plain_cell('shared'), {envs!r}).reused)")
+    from conftest import ROOT
+    script = code.format(root=str(ROOT), tests=str(ROOT / "tests"), envs=str(tmp_path))
+    procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    answers = sorted(p.communicate(timeout=600)[0].strip() for p in procs)
+    assert answers == ["False", "True"]
+
+
+def test_a_failed_install_is_retried_not_reused(tmp_path):
+    bad = plain_cell("bad-again", requirements=("keras-repro-no-such-package==0.0.1",))
+    first = environment.ensure(bad, tmp_path)
+    second = environment.ensure(bad, tmp_path)
+    assert first.status == second.status == "install-failed"
+    assert not second.reused
