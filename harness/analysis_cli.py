@@ -93,9 +93,9 @@ def cmd_stats(args) -> int:
     results = _results(args)
     if args.n < 2:
         raise ValueError("--n must be at least 2")
+    cells = matrix.load(args.matrix).select(args.cells, args.tag)
     if not args.no_run:
         envs = Path(args.envs or paths.envs_dir())
-        cells = matrix.load(args.matrix).select(args.cells, args.tag)
         ran = {c["cell"]["name"] for c in _environment_records(results) if c["outcome"]["status"] == "ok"}
         for cell in cells:
             if cell.name not in ran:
@@ -103,7 +103,8 @@ def cmd_stats(args) -> int:
                       file=sys.stderr)
                 continue
             repeats.top_up(cell, results, envs, args.n, args.per_process)
-    text, _ = stats_markdown(results)
+    chosen = {c.name for c in cells} if (args.cells or args.tag) else None
+    text, _ = stats_markdown(results, chosen)
     print(text)
     if args.out:
         _publish_part(results, args.out, "stats")

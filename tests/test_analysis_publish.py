@@ -115,3 +115,13 @@ def test_real_fixture_records(tmp_path, root):
     for cell in ("keras2.0.3-tensorflow1.1.0-python3.6", "keras2.0.3-theano0.9.0-python3.6"):
         assert f"| {cell} | 30 |" in stats
     assert "Holm-corrected over the 1 comparison(s)" in stats
+
+
+def test_stats_restricted_to_chosen_cells(root):
+    from harness.analysis import stats_markdown
+    results = root / "tests" / "data" / "results"
+    both, _ = stats_markdown(results)
+    assert "over the 1 comparison(s)" in both
+    one, pools = stats_markdown(results, {"keras2.0.3-theano0.9.0-python3.6"})
+    assert [p.cell for p in pools] == ["keras2.0.3-theano0.9.0-python3.6"]
+    assert "tensorflow1.1.0" not in one

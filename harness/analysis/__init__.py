@@ -54,9 +54,13 @@ def agreement_markdown(results: Path) -> tuple:
     return "\n".join(lines) + "\n", comparisons
 
 
-def stats_markdown(results: Path) -> tuple:
-    """(markdown text, pools) of the statistics of unseeded values."""
+def stats_markdown(results: Path, cells=None) -> tuple:
+    """(markdown text, pools) of the statistics of unseeded values; `cells` (names) restricts
+    the tables and the pairwise tests (and so the Holm correction) to those cells."""
     pools, failures = samples.unseeded_pools(results)
+    if cells:
+        pools = [p for p in pools if p.cell in cells]
+        failures = [f for f in failures if f.cell in cells]
     lines = ["# Unseeded values: statistics", "",
              "All unseeded values of a cell (every ok replay of recipe `none`, plus `repeats` "
              "records from `harness stats --n`). Standard deviation with ddof=1; the 95% confidence "
