@@ -37,6 +37,23 @@ def publish(session):
     session.run(HOST, "-m", "harness", "publish", *session.posargs, external=True)
 
 
+def _analysis_session(verb, doc):
+    def session(session):
+        session.run(HOST, "-m", "harness", verb, *session.posargs, external=True)
+    session.__doc__ = doc
+    return session
+
+
+for _verb, _doc in (
+        ("agree", "Cross-environment agreement and lineages (nox -s agree -- --recipe full)."),
+        ("minimal", "Weakest bitwise / 6-digit recipe per cell."),
+        ("stats", "Unseeded statistics, topping up to N values (nox -s stats -- --n 30)."),
+        ("diff", "What changed (nox -s diff -- git:HEAD results); exit 1 on changes."),
+        ("bisect", "First ladder cell that changed (nox -s bisect -- --tag ladder-tf --recipe full)."),
+        ("show", "One cell's evidence (nox -s show -- CELL).")):
+    nox.session(name=_verb, python=False, tags=["analysis"])(_analysis_session(_verb, _doc))
+
+
 @nox.session(python=False)
 def tests(session):
     """The test suite (same as the README's test command)."""
