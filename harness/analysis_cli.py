@@ -40,7 +40,7 @@ def add_parsers(sub, selection):
     p.set_defaults(func=cmd_diff)
 
     p = sub.add_parser("bisect", help="first cell of a tagged ladder whose result changed")
-    p.add_argument("--tag", required=True, help="the cells with this tag, in matrix order")
+    p.add_argument("--tag", required=True, help="the cells with this tag, in version order (natural order of their names)")
     p.add_argument("--recipe", required=True, choices=RECIPES)
     p.add_argument("--scenario", help="scenario (default: the first cell's first scenario)")
     p.add_argument("--by", choices=("fingerprint", "verdict"), default="fingerprint",
@@ -138,7 +138,7 @@ def cmd_diff(args) -> int:
 
 def cmd_bisect(args) -> int:
     from .analysis import bisect
-    cells = matrix.load(args.matrix).select(tags=[args.tag])
+    cells = matrix.version_order(matrix.load(args.matrix).select(tags=[args.tag]))
     if not cells:
         print(f"no cell carries tag {args.tag!r}", file=sys.stderr)
         return 2

@@ -104,6 +104,16 @@ class Matrix:
         return chosen if (names or tags) else list(self.cells)
 
 
+def natural_key(text: str) -> list:
+    """Sort key that orders embedded numbers numerically: tensorflow2.9.3 < tensorflow2.10.1."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def version_order(cells: list) -> list:
+    """Cells in the natural order of their names, which spell their versions (a ladder)."""
+    return sorted(cells, key=lambda cell: natural_key(cell.name))
+
+
 def default_path() -> Path:
     from . import paths
     return paths.root() / "matrix.toml"

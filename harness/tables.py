@@ -2,12 +2,12 @@
 publishing both start here. pandas is imported lazily by callers of this module only."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
 
 from . import records, verdicts
+from .matrix import natural_key
 
 API_ORDER = {"keras2": 0, "tf.keras": 1, "tf-keras": 2, "keras3": 3, "none": 4}
 COLUMNS = ["cell", "api", "backend", "python", "device", "scenario", "recipe", "verdict", "digits",
@@ -15,10 +15,6 @@ COLUMNS = ["cell", "api", "backend", "python", "device", "scenario", "recipe", "
            "import_seconds", "install_seconds", "observed_python", "observed_keras",
            "observed_backend", "observed_numpy", "keras_reports", "machine", "scenario_sha256",
            "complete", "error", "record"]
-
-
-def natural_key(text: str):
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
 def cell_sort_key(cell: dict):

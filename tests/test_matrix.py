@@ -123,3 +123,10 @@ def test_environment_hash_ignores_name_but_not_requirements():
     from conftest import plain_cell
     assert plain_cell("a").env_hash() == plain_cell("b").env_hash()
     assert plain_cell("a").env_hash() != plain_cell("a", requirements=("numpy==1.26.4",)).env_hash()
+
+
+def test_version_order_sorts_numbers_numerically():
+    from conftest import plain_cell
+    cells = [plain_cell(n) for n in ("tf2.10.1-python3.7", "tf2.9.3-python3.7", "tf2.0.4-python3.7")]
+    assert [c.name for c in matrix.version_order(cells)] == [
+        "tf2.0.4-python3.7", "tf2.9.3-python3.7", "tf2.10.1-python3.7"]

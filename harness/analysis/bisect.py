@@ -1,6 +1,7 @@
 """Bisecting a ladder of cells: which version first changed the result?
 
-The cells carrying a tag, in matrix order (ladders expand in version order), form a ladder.
+The cells carrying a tag, in version order (the natural order of their names, which spell the
+versions: tensorflow2.9.3 before tensorflow2.10.1), form a ladder.
 The outcome of a cell is its fingerprint for one recipe and scenario (or its verdict, with
 `by="verdict"`). Binary search finds the first cell whose outcome differs from the first
 cell's, probing O(log n) cells: each probe reuses an existing record when it is complete, made
