@@ -98,11 +98,10 @@ def cmd_run(args) -> int:
         print("no cell matches the selection", file=sys.stderr)
         return 2
     envs = Path(args.envs or paths.envs_dir())
-    failures = 0
     for cell in cells:
-        summary = run.run_cell(cell, _results(args), envs, recipes=args.recipe, replays=args.replays,
-                               timeout=args.timeout, rebuild=args.rebuild)
-        failures += summary.get("environment") == "install-failed"
+        run.run_cell(cell, _results(args), envs, recipes=args.recipe, replays=args.replays,
+                     timeout=args.timeout, rebuild=args.rebuild)
+    # Exit 0 even when cells failed: a failed install, import or crash is a recorded outcome.
     print(f"ran {len(cells)} cell(s); records in {_results(args)}; `harness publish` renders them")
     return 0
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import records, verdicts
-from .matrix import natural_key
+from .matrix import RECIPES, natural_key
 
 API_ORDER = {"keras2": 0, "tf.keras": 1, "tf-keras": 2, "keras3": 3, "none": 4}
 COLUMNS = ["cell", "api", "backend", "python", "device", "scenario", "recipe", "verdict", "digits",
@@ -82,17 +82,12 @@ def recipe_frame(results: Path) -> pd.DataFrame:
         rows.extend(install_failure_rows(env_record))
     frame = pd.DataFrame(rows, columns=COLUMNS)
     order = {name: i for i, name in enumerate(sorted(cells, key=lambda n: cell_sort_key(cells[n])))}
-    recipe_order = {name: i for i, name in enumerate(verdicts_recipes())}
+    recipe_order = {name: i for i, name in enumerate(RECIPES)}
     if frame.empty:
         return frame
     frame["_c"] = frame["cell"].map(order)
     frame["_r"] = frame["recipe"].map(recipe_order)
     return frame.sort_values(["_c", "scenario", "_r"]).drop(columns=["_c", "_r"]).reset_index(drop=True)
-
-
-def verdicts_recipes():
-    from .matrix import RECIPES
-    return RECIPES
 
 
 def _mean(values):
