@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import records, tables, verdicts
+from ..matrix import RECIPES
 from . import render
 
 GIT_PREFIX = "git:"
@@ -181,7 +182,7 @@ def _order(*sides):
         for key, row in side.items():
             cells.setdefault(key[0], (tables.API_ORDER.get(row["api"], 9), row["backend"],
                                       tables.natural_key(key[0])))
-    ladder = list(tables.verdicts_recipes())
+    ladder = list(RECIPES)
     return lambda k: (cells.get(k[0], (9, "", [])), k[1], ladder.index(k[2]) if k[2] in ladder else 99)
 
 

@@ -16,6 +16,7 @@ import dataclasses
 from pathlib import Path
 
 from .. import records, tables
+from ..matrix import RECIPES
 
 REPEATS_KIND = "repeats"
 UNSEEDED = "none"
@@ -104,7 +105,7 @@ def seeded_samples(results: Path, recipes=None) -> tuple:
 
 
 def _recipe_rank(recipe: str) -> int:
-    ladder = tables.verdicts_recipes()
+    ladder = RECIPES
     return ladder.index(recipe) if recipe in ladder else len(ladder)
 
 
