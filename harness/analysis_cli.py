@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import matrix, paths
+from . import matrix, paths, records
 
 RECIPES = ("none", "numpy", "tutorial", "full", "strict")
 
@@ -96,7 +96,7 @@ def cmd_stats(args) -> int:
     cells = matrix.load(args.matrix).select(args.cells, args.tag)
     if not args.no_run:
         envs = Path(args.envs or paths.envs_dir())
-        ran = {c["cell"]["name"] for c in _environment_records(results) if c["outcome"]["status"] == "ok"}
+        ran = {c["cell"]["name"] for c in records.load_all(results, "environment") if c["outcome"]["status"] == "ok"}
         for cell in cells:
             if cell.name not in ran:
                 print(f"[{cell.name}] no installed environment on record; `harness run` it first",
@@ -109,11 +109,6 @@ def cmd_stats(args) -> int:
     if args.out:
         _publish_part(results, args.out, "stats")
     return 0
-
-
-def _environment_records(results: Path) -> list:
-    from . import records
-    return records.load_all(results, "environment") if records.records_dir(results).is_dir() else []
 
 
 def _publish_part(results: Path, out: Path, part: str):

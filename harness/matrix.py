@@ -104,6 +104,11 @@ class Matrix:
         return chosen if (names or tags) else list(self.cells)
 
 
+def recipe_rank(recipe: str) -> int:
+    """Position of a recipe in the ladder, weakest first (unknown recipes last)."""
+    return RECIPES.index(recipe) if recipe in RECIPES else len(RECIPES)
+
+
 def natural_key(text: str) -> list:
     """Sort key that orders embedded numbers numerically: tensorflow2.9.3 < tensorflow2.10.1."""
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]

@@ -45,14 +45,19 @@ def run_cell(cell: Cell, results: Path, envs: Path, recipes=None, replays=None, 
     return summary
 
 
-def run_recipe(cell, outcome, path, scenario, recipe, results, machine, count, timeout, echo):
-    target = records.recipe_path(results, cell.name, scenario, recipe)
-    body = {"cell": cell.as_dict(), "scenario": {"name": scenario, "sha256": sha256(path)},
+def record_body(cell, outcome, scenario: str, digest: str, recipe: str, machine: str) -> dict:
+    """A new record of replays: the cell, the scenario's hash, the environment it ran in."""
+    return {"cell": cell.as_dict(), "scenario": {"name": scenario, "sha256": digest},
             "recipe": recipe, "machine": machine, "harness": __version__,
             "environment": {"env_hash": outcome.env_hash, "install_seconds": outcome.install_seconds,
                             "installer": outcome.installer},
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "replays": [], "complete": False}
+
+
+def run_recipe(cell, outcome, path, scenario, recipe, results, machine, count, timeout, echo):
+    target = records.recipe_path(results, cell.name, scenario, recipe)
+    body = record_body(cell, outcome, scenario, sha256(path), recipe, machine)
     log_dir = Path(outcome.path) / "logs" / scenario
     for index in range(count):
         replay = runner.run_replay(outcome.python, cell, path, recipe, timeout,

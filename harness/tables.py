@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import records, verdicts
-from .matrix import RECIPES, natural_key
+from .matrix import natural_key, recipe_rank
 
 API_ORDER = {"keras2": 0, "tf.keras": 1, "tf-keras": 2, "keras3": 3, "none": 4}
 COLUMNS = ["cell", "api", "backend", "python", "device", "scenario", "recipe", "verdict", "digits",
@@ -65,13 +65,18 @@ def install_failure_rows(env_record: dict) -> list:
     return rows
 
 
+def failed_environments(results: Path) -> dict:
+    """{cell name: environment record} for cells whose latest install failed."""
+    return {r["cell"]["name"]: r for r in records.load_all(results, "environment")
+            if r["outcome"]["status"] != "ok"}
+
+
 def recipe_frame(results: Path) -> pd.DataFrame:
     """One row per (cell, scenario, recipe): the verdict and what was observed.
 
     A cell whose latest environment record is an install failure shows that failure in every
     recipe (older replay records stay on disk, untouched)."""
-    failed = {r["cell"]["name"]: r for r in records.load_all(results, "environment")
-              if r["outcome"]["status"] != "ok"}
+    failed = failed_environments(results)
     rows, cells = [], {}
     for record in records.load_all(results, "replays"):
         cells[record["cell"]["name"]] = record["cell"]
@@ -82,11 +87,10 @@ def recipe_frame(results: Path) -> pd.DataFrame:
         rows.extend(install_failure_rows(env_record))
     frame = pd.DataFrame(rows, columns=COLUMNS)
     order = {name: i for i, name in enumerate(sorted(cells, key=lambda n: cell_sort_key(cells[n])))}
-    recipe_order = {name: i for i, name in enumerate(RECIPES)}
     if frame.empty:
         return frame
     frame["_c"] = frame["cell"].map(order)
-    frame["_r"] = frame["recipe"].map(recipe_order)
+    frame["_r"] = frame["recipe"].map(recipe_rank)
     return frame.sort_values(["_c", "scenario", "_r"]).drop(columns=["_c", "_r"]).reset_index(drop=True)
 
 

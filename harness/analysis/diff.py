@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import records, tables, verdicts
-from ..matrix import RECIPES
+from ..matrix import recipe_rank
 from . import render
 
 GIT_PREFIX = "git:"
@@ -180,10 +180,8 @@ def _order(*sides):
     cells = {}
     for side in sides:
         for key, row in side.items():
-            cells.setdefault(key[0], (tables.API_ORDER.get(row["api"], 9), row["backend"],
-                                      tables.natural_key(key[0])))
-    ladder = list(RECIPES)
-    return lambda k: (cells.get(k[0], (9, "", [])), k[1], ladder.index(k[2]) if k[2] in ladder else 99)
+            cells.setdefault(key[0], tables.cell_sort_key({"name": key[0], **row}))
+    return lambda k: (cells.get(k[0], (9, "", [])), k[1], recipe_rank(k[2]))
 
 
 def markdown(report: Report) -> str:

@@ -14,16 +14,12 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import tables
+from ..matrix import recipe_rank
 
-LADDER = ("none", "numpy", "tutorial", "full", "strict")
 MIN_DIGITS = 6
 NONE = "—"
 COLUMNS = ["cell", "scenario", "minimal_bitwise", "minimal_6_digits"]
 RECORD_COLUMNS = ["bitwise_record", "six_digits_record"]
-
-
-def _rank(recipe: str) -> int:
-    return LADDER.index(recipe) if recipe in LADDER else len(LADDER)
 
 
 def _weakest(rows: pd.DataFrame, qualifies) -> tuple:
@@ -56,7 +52,7 @@ def minimal_recipes(frame: pd.DataFrame, with_records: bool = False) -> pd.DataF
         return pd.DataFrame([], columns=columns)
     rows = []
     for (cell, scenario), group in frame.groupby(["cell", "scenario"], sort=False):
-        group = group.assign(_rank=group["recipe"].map(_rank)).sort_values("_rank", kind="stable")
+        group = group.assign(_rank=group["recipe"].map(recipe_rank)).sort_values("_rank", kind="stable")
         bitwise, bitwise_record = _weakest(group, _is_bitwise)
         six, six_record = _weakest(group, _agrees)
         row = {"cell": cell, "scenario": scenario, "minimal_bitwise": bitwise, "minimal_6_digits": six}

@@ -8,10 +8,9 @@ as a recipe record (recipe "none"), written after every process so a kill loses 
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
-from .. import __version__, environment, records, run, runner
+from .. import environment, records, run, runner
 from . import samples
 
 DEFAULT_N = 30
@@ -47,12 +46,7 @@ def _existing_body(results: Path, cell, scenario: str, digest: str, machine: str
             for key in ("format", "schema", "kind"):
                 body.pop(key, None)
             return body
-    return {"cell": cell.as_dict(), "scenario": {"name": scenario, "sha256": digest},
-            "recipe": samples.UNSEEDED, "machine": machine, "harness": __version__,
-            "environment": {"env_hash": outcome.env_hash, "install_seconds": outcome.install_seconds,
-                            "installer": outcome.installer},
-            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "replays": [], "complete": False}
+    return run.record_body(cell, outcome, scenario, digest, samples.UNSEEDED, machine)
 
 
 def top_up(cell, results: Path, envs: Path, wanted: int = DEFAULT_N, per_process: int = PER_PROCESS,

@@ -16,7 +16,7 @@ import dataclasses
 from pathlib import Path
 
 from .. import records, tables
-from ..matrix import RECIPES
+from ..matrix import recipe_rank
 
 REPEATS_KIND = "repeats"
 UNSEEDED = "none"
@@ -51,12 +51,6 @@ def repeats_path(results: Path, cell: str, scenario: str) -> Path:
     return records.records_dir(results) / cell / scenario / f"{REPEATS_KIND}.json"
 
 
-def failed_environments(results: Path) -> dict:
-    """{cell name: environment record} for cells whose environment did not install."""
-    return {r["cell"]["name"]: r for r in records.load_all(results, "environment")
-            if r.get("outcome", {}).get("status") != "ok"}
-
-
 def ok_replays(record: dict) -> list:
     return [r for r in record.get("replays", []) if r.get("status") == "ok" and r.get("values")]
 
@@ -66,20 +60,14 @@ def first_failure_status(record: dict) -> str:
     return statuses[0] if statuses else "not-run"
 
 
-def _records(results: Path, kind: str) -> list:
-    if not records.records_dir(results).is_dir():
-        return []
-    return records.load_all(results, kind)
-
-
 def seeded_samples(results: Path, recipes=None) -> tuple:
     """(samples, failures) for every replay record, optionally only some recipes.
 
     Sorted by scenario, recipe and cell order so that everything built on them is stable."""
     results = Path(results)
-    broken = failed_environments(results) if records.records_dir(results).is_dir() else {}
+    broken = tables.failed_environments(results)
     samples, failures = [], []
-    for record in _records(results, "replays"):
+    for record in records.load_all(results, "replays"):
         if recipes is not None and record["recipe"] not in recipes:
             continue
         cell, scenario = record["cell"], record["scenario"]["name"]
@@ -100,13 +88,8 @@ def seeded_samples(results: Path, recipes=None) -> tuple:
                 if recipes is None or recipe in recipes:
                     failures.append(Failure(name, scenario, recipe, "install-failed",
                                             env_record["_path"], tables.cell_sort_key(cell)))
-    key = lambda s: (s.scenario, _recipe_rank(s.recipe), s.order)
+    key = lambda s: (s.scenario, recipe_rank(s.recipe), s.order)
     return sorted(samples, key=key), sorted(failures, key=key)
-
-
-def _recipe_rank(recipe: str) -> int:
-    ladder = RECIPES
-    return ladder.index(recipe) if recipe in ladder else len(ladder)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,12 +110,12 @@ def unseeded_pools(results: Path) -> tuple:
     A repeats record is pooled only when it was made with the same scenario file (sha256) as
     the "none" record, so a changed scenario never mixes two distributions."""
     results = Path(results)
-    broken = failed_environments(results) if records.records_dir(results).is_dir() else {}
+    broken = tables.failed_environments(results)
     base, extra = {}, {}
-    for record in _records(results, "replays"):
+    for record in records.load_all(results, "replays"):
         if record["recipe"] == UNSEEDED and record["cell"]["name"] not in broken:
             base[(record["cell"]["name"], record["scenario"]["name"])] = record
-    for record in _records(results, REPEATS_KIND):
+    for record in records.load_all(results, REPEATS_KIND):
         if record["cell"]["name"] not in broken:
             extra[(record["cell"]["name"], record["scenario"]["name"])] = record
     pools, failures = [], []
