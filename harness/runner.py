@@ -63,7 +63,7 @@ def _wait(process, timeout) -> bool:
 
 
 def _kill_group(process):
-    """Kill the worker and everything it started (threads pools, compilers, children)."""
+    """Kill the worker and everything it started (compilers, helper processes, children)."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
