@@ -4,7 +4,7 @@ import sys
 import time
 
 from conftest import TEST_SCENARIOS, plain_cell
-from harness import runner
+from harness.execute import runner
 
 
 def replay(scenario, recipe="none", timeout=60, **kw):

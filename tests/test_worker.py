@@ -90,7 +90,7 @@ def test_missing_keras_is_an_import_failure_recorded_in_the_file(tmp_path):
 
 def test_recipe_environment_by_backend_and_device():
     """GPU settings cannot run here (no GPU on the test machines); their variables are checked."""
-    from harness.worker import recipe_environment
+    from harness.execute.worker import recipe_environment
     assert recipe_environment("none", "tensorflow", "cpu", {}) == {}
     assert recipe_environment("full", "torch", "cpu", {}) == {"PYTHONHASHSEED": "0"}
     strict_tf = recipe_environment("strict", "tensorflow", "cpu", {})

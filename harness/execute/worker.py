@@ -1,0 +1,417 @@
+# -*- coding: utf-8 -*-
+"""Reproducibility worker: one scenario under one seeding recipe, inside one cell's environment.
+
+Run BY PATH with the cell's own interpreter (never imported by the orchestrator at run time):
+
+    python worker.py --scenario FILE --recipe NAME --api API --backend BACKEND --out RESULT.json
+
+Rules, because this file runs in environments from 2017 onwards:
+  * standard library + numpy only; valid Python 2.7 and 3.6 syntax (no f-strings, no dataclasses,
+    no walrus, no keyword-only arguments); a test compiles it with both interpreters;
+  * the result goes to the --out file as JSON, written atomically; stdout and stderr are
+    diagnostics only;
+  * the seeding recipe is applied BEFORE keras is imported, as the 2017 tutorial insists; the few
+    calls that need the keras module (keras.utils.set_random_seed, a TF1 session) come right after
+    the import and before any model exists.
+
+Result format history (RESULT_SCHEMA):
+  1 - first version.
+"""
+from __future__ import absolute_import, division, print_function
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import random
+import sys
+import time
+import traceback
+
+RESULT_SCHEMA = 1
+RECIPES = ("none", "numpy", "tutorial", "full", "strict")
+APIS = ("keras2", "tf.keras", "tf-keras", "keras3", "none")
+BACKENDS = ("tensorflow", "theano", "cntk", "jax", "torch", "none")
+NUMPY_SEED = 1
+BACKEND_SEED = 2
+REEXEC_FLAG = "HARNESS_WORKER_REEXEC"
+THREAD_VARS = (
+    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE",
+    "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "TF_DETERMINISTIC_OPS",
+    "TF_CUDNN_DETERMINISTIC", "TF_ENABLE_ONEDNN_OPTS", "TF_USE_LEGACY_KERAS", "XLA_FLAGS",
+    "CUBLAS_WORKSPACE_CONFIG", "THEANO_FLAGS", "KERAS_BACKEND", "PYTHONHASHSEED",
+    "CUDA_VISIBLE_DEVICES",
+)
+SINGLE_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                      "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+
+
+# --------------------------------------------------------------------------------------------
+# Recipes, part 1: environment variables (they must exist before the interpreter and the
+# libraries start, so the worker re-executes itself once when they are missing).
+# --------------------------------------------------------------------------------------------
+def recipe_environment(recipe, backend, device, environ):
+    """Environment variables the recipe needs, given the current environment."""
+    env = {}
+    if recipe in ("full", "strict"):
+        env["PYTHONHASHSEED"] = "0"
+    if recipe != "strict":
+        return env
+    for name in SINGLE_THREAD_VARS:
+        env[name] = "1"
+    if backend == "tensorflow":
+        env["TF_DETERMINISTIC_OPS"] = "1"
+        env["TF_CUDNN_DETERMINISTIC"] = "1"
+    if backend == "jax" and device == "gpu":
+        env["XLA_FLAGS"] = _joined_flags(environ.get("XLA_FLAGS", ""), "--xla_gpu_deterministic_ops=true", " ")
+    if backend == "torch" and device == "gpu":
+        env["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"
+    if backend == "theano":
+        env["THEANO_FLAGS"] = _joined_flags(environ.get("THEANO_FLAGS", ""), "deterministic=more", ",")
+    return env
+
+
+def _joined_flags(existing, flag, sep):
+    parts = [p for p in existing.split(sep) if p]
+    if flag not in parts:
+        parts.append(flag)
+    return sep.join(parts)
+
+
+def reexec_if_needed(args):
+    """Re-run this process once with the recipe's environment variables in place."""
+    wanted = recipe_environment(args.recipe, args.backend, args.device, os.environ)
+    missing = dict((k, v) for k, v in wanted.items() if os.environ.get(k) != v)
+    if not missing or os.environ.get(REEXEC_FLAG):
+        return
+    os.environ.update(missing)
+    os.environ[REEXEC_FLAG] = "1"
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, os.path.abspath(__file__)] + sys.argv[1:])
+
+
+# --------------------------------------------------------------------------------------------
+# Recipes, part 2: calls, recorded as they are made (or found unavailable).
+# --------------------------------------------------------------------------------------------
+class SeedLog(object):
+    """What a recipe did: calls made and calls that do not exist on this stack."""
+
+    def __init__(self):
+        self.calls = []
+        self.unavailable = []
+
+    def call(self, label, func, *args):
+        func(*args)
+        self.calls.append(label)
+
+    def missing(self, label, why):
+        self.unavailable.append({"call": label, "why": why})
+
+
+def import_backend(backend):
+    """Import the backend library itself (before keras); None for backend 'none'."""
+    if backend == "none":
+        return None
+    name = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow",
+            "theano": "theano", "cntk": "cntk"}[backend]
+    return __import__(name)
+
+
+def seed_backend(backend, lib, log):
+    """The backend's own global seed (the tutorial's second step)."""
+    if backend == "tensorflow":
+        if hasattr(lib, "set_random_seed"):
+            log.call("tf.set_random_seed(%d)" % BACKEND_SEED, lib.set_random_seed, BACKEND_SEED)
+        else:
+            log.call("tf.random.set_seed(%d)" % BACKEND_SEED, lib.random.set_seed, BACKEND_SEED)
+    elif backend == "torch":
+        log.call("torch.manual_seed(%d)" % BACKEND_SEED, lib.manual_seed, BACKEND_SEED)
+    elif backend == "cntk":
+        log.call("cntk.cntk_py.set_fixed_random_seed(%d)" % BACKEND_SEED,
+                 lib.cntk_py.set_fixed_random_seed, BACKEND_SEED)
+    elif backend == "theano":
+        log.missing("backend seed", "theano has no global seed; Keras 2 draws Theano seeds from numpy")
+    elif backend == "jax":
+        log.missing("backend seed", "jax has no global seed; its random state is explicit PRNG keys")
+    else:
+        log.missing("backend seed", "no backend")
+
+
+def tf_major(lib):
+    return int(lib.__version__.split(".")[0])
+
+
+def strict_before_keras(backend, lib, log):
+    """Single-threaded execution and op determinism that must precede the keras import."""
+    log.calls.append("env " + " ".join("%s=%s" % (k, os.environ.get(k)) for k in SINGLE_THREAD_VARS))
+    if backend == "tensorflow" and tf_major(lib) >= 2:
+        threading = lib.config.threading
+        log.call("tf.config.threading.set_intra_op_parallelism_threads(1)",
+                 threading.set_intra_op_parallelism_threads, 1)
+        log.call("tf.config.threading.set_inter_op_parallelism_threads(1)",
+                 threading.set_inter_op_parallelism_threads, 1)
+        experimental = lib.config.experimental
+        if hasattr(experimental, "enable_op_determinism"):
+            log.call("tf.config.experimental.enable_op_determinism()", experimental.enable_op_determinism)
+        else:
+            log.missing("tf.config.experimental.enable_op_determinism()", "TensorFlow < 2.8; TF_DETERMINISTIC_OPS=1 set instead")
+    elif backend == "torch":
+        log.call("torch.use_deterministic_algorithms(True)", lib.use_deterministic_algorithms, True)
+        log.call("torch.set_num_threads(1)", lib.set_num_threads, 1)
+        try:
+            log.call("torch.set_num_interop_threads(1)", lib.set_num_interop_threads, 1)
+        except RuntimeError as exc:
+            log.missing("torch.set_num_interop_threads(1)", str(exc))
+    elif backend == "cntk":
+        log.call("cntk.cntk_py.force_deterministic_algorithms()", lib.cntk_py.force_deterministic_algorithms)
+    elif backend == "theano":
+        log.calls.append("env THEANO_FLAGS=%s" % os.environ.get("THEANO_FLAGS"))
+        if not theano_knows(lib, "deterministic"):
+            # Theano < 1.0 warns "does not recognise this flag" and carries on without it.
+            log.missing("THEANO_FLAGS deterministic=more",
+                        "Theano %s does not recognise the flag (ignored)" % getattr(lib, "__version__", "?"))
+    elif backend == "jax":
+        log.missing("jax single-thread switch", "no stable XLA CPU flag; thread variables set, XLA_FLAGS deterministic ops on GPU only")
+
+
+def theano_knows(lib, flag):
+    """Whether this Theano has a config option named `flag`."""
+    try:
+        getattr(lib.config, flag)
+        return True
+    except AttributeError:
+        return False
+
+
+def strict_after_keras(backend, lib, keras, log):
+    """TF1 needs a single-threaded session installed through the keras backend."""
+    if backend == "tensorflow" and tf_major(lib) < 2:
+        config = lib.ConfigProto(intra_op_parallelism_threads=1, inter_op_parallelism_threads=1)
+        session = lib.Session(graph=lib.get_default_graph(), config=config)
+        log.call("K.set_session(tf.Session(config=ConfigProto(intra_op=1, inter_op=1)))",
+                 keras.backend.set_session, session)
+
+
+def apply_before_keras(recipe, backend, lib, log):
+    """Everything the recipe does before `import keras`."""
+    if recipe == "none":
+        return
+    import numpy
+    if recipe in ("full", "strict"):
+        log.calls.append("env PYTHONHASHSEED=%s" % os.environ.get("PYTHONHASHSEED"))
+        log.call("random.seed(%d)" % NUMPY_SEED, random.seed, NUMPY_SEED)
+    log.call("numpy.random.seed(%d)" % NUMPY_SEED, numpy.random.seed, NUMPY_SEED)
+    if recipe in ("tutorial", "full", "strict"):
+        seed_backend(backend, lib, log)
+    if recipe == "strict":
+        strict_before_keras(backend, lib, log)
+
+
+def apply_after_keras(recipe, api, backend, lib, keras, log):
+    """The recipe's calls that need the keras module; made before any model exists."""
+    if recipe in ("full", "strict"):
+        utils = getattr(keras, "utils", None) if keras is not None else None
+        if utils is not None and hasattr(utils, "set_random_seed"):
+            log.call("%s.utils.set_random_seed(%d)" % (keras_label(api), NUMPY_SEED),
+                     utils.set_random_seed, NUMPY_SEED)
+        else:
+            log.missing("keras.utils.set_random_seed", "not provided by this Keras")
+    if recipe == "strict":
+        strict_after_keras(backend, lib, keras, log)
+
+
+def keras_label(api):
+    return {"keras2": "keras", "keras3": "keras", "tf.keras": "tf.keras", "tf-keras": "tf.keras"}.get(api, "keras")
+
+
+# --------------------------------------------------------------------------------------------
+# Keras import and observation
+# --------------------------------------------------------------------------------------------
+def import_keras(api):
+    """The keras module for an API generation (None for api 'none')."""
+    if api == "none":
+        return None
+    if api in ("tf.keras", "tf-keras"):
+        import tensorflow
+        keras = tensorflow.keras
+        getattr(keras, "layers")  # force the lazy loader so that import errors surface here
+        if api == "tf-keras" and not keras.__name__.startswith("tf_keras"):
+            raise ImportError("tf.keras resolved to %r, not tf_keras: is TF_USE_LEGACY_KERAS=1 set "
+                              "and tf-keras installed?" % keras.__name__)
+        return keras
+    import keras
+    return keras
+
+
+def module_version(name):
+    module = sys.modules.get(name)
+    if module is None:
+        try:
+            module = __import__(name)
+        except Exception:
+            return None
+    return str(getattr(module, "__version__", None))
+
+
+def keras_version(keras):
+    """keras.__version__, else the version of the package that provides the module (tf.keras in
+    TF 2.13+ is keras.api._v2.keras, tf-keras is tf_keras.api._v2.keras: neither has one)."""
+    if keras is None:
+        return None
+    version = getattr(keras, "__version__", None)
+    if version is None:
+        version = module_version(keras.__name__.split(".")[0])
+    return None if version in (None, "None") else str(version)
+
+
+def observe_backend_name(keras):
+    try:
+        return str(keras.backend.backend())
+    except Exception as exc:
+        return "unknown (%s)" % exc
+
+
+def observe_devices(backend, lib):
+    """Best-effort list of the devices the backend sees."""
+    try:
+        if backend == "tensorflow" and tf_major(lib) >= 2:
+            return [d.name for d in lib.config.list_physical_devices()]
+        if backend == "jax":
+            return [str(d) for d in lib.devices()]
+        if backend == "torch":
+            found = ["cpu"]
+            if lib.cuda.is_available():
+                found += [lib.cuda.get_device_name(i) for i in range(lib.cuda.device_count())]
+            return found
+        if backend == "theano":
+            return [str(lib.config.device)]
+        if backend == "cntk":
+            return [str(d) for d in lib.device.all_devices()]
+    except Exception as exc:
+        return ["unknown (%s)" % exc]
+    return []
+
+
+def observe(api, backend, lib, keras, result):
+    result["observed"] = {
+        "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "executable": sys.executable,
+        "numpy": module_version("numpy"),
+        "keras": keras_version(keras),
+        "keras_module": getattr(keras, "__name__", None) if keras is not None else None,
+        "backend_reported": observe_backend_name(keras) if keras is not None else None,
+        "backend_library": {backend: str(getattr(lib, "__version__", None))} if lib is not None else {},
+        "devices": observe_devices(backend, lib),
+    }
+    if backend == "jax":
+        result["observed"]["backend_library"]["jaxlib"] = module_version("jaxlib")
+
+
+# --------------------------------------------------------------------------------------------
+# Scenario
+# --------------------------------------------------------------------------------------------
+def load_scenario(path):
+    """Execute a scenario file and return its namespace (NAME, REPEATS, run_once)."""
+    with open(path, "rb") as handle:
+        source = handle.read()
+    namespace = {"__file__": path, "__name__": "scenario"}
+    exec(compile(source, path, "exec"), namespace)
+    if not callable(namespace.get("run_once")):
+        raise ValueError("scenario %s defines no run_once(keras, np)" % path)
+    return namespace, hashlib.sha256(source).hexdigest()
+
+
+def run_repeats(scenario, keras, repeats, result):
+    import numpy
+    values, hexes, fits = [], [], []
+    result.update({"values": values, "values_hex": hexes, "fit_seconds": fits})
+    for _ in range(repeats):
+        start = time.time()
+        value = scenario["run_once"](keras, numpy)
+        fits.append(time.time() - start)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
+            raise TypeError("run_once returned %r, not a number" % (value,))
+        value = float(value)
+        values.append(value)
+        hexes.append(value.hex())
+        print("repeat %d: %r" % (len(values), value))
+
+
+# --------------------------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------------------------
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scenario", required=True)
+    parser.add_argument("--recipe", required=True, choices=RECIPES)
+    parser.add_argument("--api", required=True, choices=APIS)
+    parser.add_argument("--backend", required=True, choices=BACKENDS)
+    parser.add_argument("--device", default="cpu", choices=("cpu", "gpu"))
+    parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--out", required=True)
+    return parser.parse_args(argv)
+
+
+def write_result(path, result):
+    tmp = path + ".tmp%d" % os.getpid()
+    with open(tmp, "w") as handle:
+        json.dump(result, handle, indent=1, sort_keys=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.rename(tmp, path)
+
+
+def describe_error(phase, exc_info):
+    exc_type, exc, tb = exc_info
+    return {"phase": phase, "type": exc_type.__name__, "message": str(exc),
+            "traceback": "".join(traceback.format_exception(exc_type, exc, tb))}
+
+
+def execute(args, result):
+    """The pipeline; sets result['phase'] as it goes so a failure names where it happened."""
+    started = time.time()
+    log = SeedLog()
+    result["seed_calls"], result["seed_unavailable"] = log.calls, log.unavailable
+    result["phase"] = "import"
+    lib = import_backend(args.backend)
+    result["phase"] = "seed"
+    apply_before_keras(args.recipe, args.backend, lib, log)
+    result["phase"] = "import"
+    keras = import_keras(args.api)
+    result["import_seconds"] = time.time() - started
+    result["phase"] = "seed"
+    apply_after_keras(args.recipe, args.api, args.backend, lib, keras, log)
+    observe(args.api, args.backend, lib, keras, result)
+    result["phase"] = "scenario"
+    scenario, digest = load_scenario(args.scenario)
+    result["scenario_name"] = scenario.get("NAME", os.path.splitext(os.path.basename(args.scenario))[0])
+    result["scenario_sha256"] = digest
+    repeats = args.repeats if args.repeats is not None else int(scenario.get("REPEATS", 10))
+    run_repeats(scenario, keras, repeats, result)
+    result["status"] = "ok"
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    reexec_if_needed(args)
+    started = time.time()
+    result = {"schema": RESULT_SCHEMA, "status": "running", "recipe": args.recipe, "api": args.api,
+              "backend": args.backend, "device": args.device, "pid": os.getpid(),
+              "thread_env": dict((k, os.environ.get(k)) for k in THREAD_VARS if k in os.environ)}
+    try:
+        execute(args, result)
+    except BaseException:
+        phase = result.get("phase")
+        result["status"] = "import-failed" if phase == "import" else "crashed"
+        result["error"] = describe_error(phase, sys.exc_info())
+        traceback.print_exc()
+    result["total_seconds"] = time.time() - started
+    write_result(args.out, result)
+    return 0 if result["status"] == "ok" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
