@@ -3,6 +3,7 @@ file, and a defensive reading of what came back. Every outcome is a replay dict,
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -13,7 +14,24 @@ from pathlib import Path
 from .. import paths
 
 STDERR_TAIL = 3000
-REQUIRED_OK_KEYS = {"values": list, "values_hex": list, "fit_seconds": list}
+REPLAY_STATUSES = {
+    "ok": "every repeat returned a finite number",
+    "non-finite": "the scenario ran, but some repeat returned NaN or +/-inf (kept as float.hex text)",
+    "not-applicable": "the scenario's applies(info) declined this cell, with a reason; not a failure",
+    "gpu-fallback": "the cell asked for the GPU but the replay ran on the CPU; values kept as evidence only",
+    "determinism-unavailable": "an op refused to run under the recipe's determinism switches (error.op names it)",
+    "import-failed": "the backend or keras could not be imported in the cell's environment",
+    "crashed": "the worker caught an exception while seeding or running the scenario",
+    "timed-out": "the worker's process group was killed at the timeout",
+    "no-result": "the worker exited without writing a result file",
+    "bad-result": "the result file was unreadable, malformed or inconsistent",
+    "interrupted": "the orchestrator was interrupted during the replay (set by the orchestrator, never here)",
+}
+# Statuses a worker writes itself; the others are decided here or by the orchestrator.
+WORKER_STATUSES = ("ok", "non-finite", "not-applicable", "gpu-fallback", "determinism-unavailable",
+                   "import-failed", "crashed")
+VALUE_STATUSES = ("ok", "non-finite", "gpu-fallback")   # results that must carry their values
+REQUIRED_VALUE_KEYS = {"values": list, "values_hex": list, "fit_seconds": list}
 HOST_ONLY_VARS = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP", "HARNESS_WORKER_REEXEC")
 
 
@@ -87,14 +105,16 @@ def _interpret(out: Path, code, timed_out, timeout, stderr_text) -> dict:
     if problem:
         return {"status": "bad-result", "stderr_tail": stderr_text, "error_summary": problem}
     replay = {k: v for k, v in result.items() if k not in ("schema", "pid")}
-    if result["status"] == "ok":  # the hex text is the exact value; JSON decimals are a convenience
-        replay["values"] = [float.fromhex(h) for h in result["values_hex"]]
+    if "values_hex" in result:  # the hex text is the exact value; JSON decimals are a convenience
+        replay["values"] = [_finite_or_none(float.fromhex(h)) for h in result["values_hex"]]
+    if replay["status"] == "ok" and None in replay.get("values", ()):  # a schema-1 worker wrote NaN
+        replay["status"] = "non-finite"
     replay["worker_schema"] = result["schema"]
-    if result["status"] != "ok":
+    if replay["status"] not in ("ok", "non-finite"):
         error = result.get("error") or {}
         replay["error_summary"] = f"{error.get('type', '?')}: {error.get('message', '')}"[:500]
         replay["stderr_tail"] = stderr_text
-    return replay
+    return _json_safe(replay)
 
 
 def _shape_problem(result) -> str | None:
@@ -103,17 +123,46 @@ def _shape_problem(result) -> str | None:
         return f"result is a {type(result).__name__}, not an object"
     if not isinstance(result.get("schema"), int) or "status" not in result:
         return "result lacks schema/status"
-    if result["status"] != "ok":
+    if result["status"] not in WORKER_STATUSES:
+        return f"result has an unknown status {str(result['status'])[:80]!r}"
+    if result["status"] not in VALUE_STATUSES:
         return None
-    for key, kind in REQUIRED_OK_KEYS.items():
+    for key, kind in REQUIRED_VALUE_KEYS.items():
         if not isinstance(result.get(key), kind):
-            return f"result has status ok but no {key} list"
-    values, hexes = result["values"], result["values_hex"]
+            return f"result has status {result['status']} but no {key} list"
+    return _values_problem(result["values"], result["values_hex"])
+
+
+def _values_problem(values, hexes) -> str | None:
+    """Decimal values must agree with their exact float.hex text (null where it is not finite)."""
     if len(values) != len(hexes) or not values:
         return "result values and values_hex differ in length or are empty"
-    if any(float.fromhex(h) != v and v == v for h, v in zip(hexes, values)):
-        return "result values do not match their float.hex text"
+    try:
+        exact = [float.fromhex(h) for h in hexes]
+    except (TypeError, ValueError):
+        return "result values_hex holds text that is not float.hex output"
+    for value, number in zip(values, exact):
+        if not math.isfinite(number):
+            if value is not None and value == value and value != number:
+                return "result values do not match their float.hex text"
+        elif value != number:
+            return "result values do not match their float.hex text"
     return None
+
+
+def _finite_or_none(number: float):
+    return number if math.isfinite(number) else None
+
+
+def _json_safe(value):
+    """Strict RFC 8259 data: a non-finite float anywhere becomes None."""
+    if isinstance(value, float):
+        return _finite_or_none(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def _keep_logs(log_dir: Path, recipe: str, stdout_path: Path, stderr_path: Path):

@@ -16,12 +16,17 @@ Rules, because this file runs in environments from 2017 onwards:
 
 Result format history (RESULT_SCHEMA):
   1 - first version.
+  2 - status "non-finite" when a repeat returns NaN or +/-inf: its `values` entry is null and its
+      `values_hex` entry the text float.hex gives ("nan", "inf", "-inf"); the file is strict
+      RFC 8259 JSON (no NaN/Infinity anywhere).
 """
 from __future__ import absolute_import, division, print_function
 
 import argparse
 import hashlib
 import json
+import math
+import numbers
 import os
 import platform
 import random
@@ -29,7 +34,7 @@ import sys
 import time
 import traceback
 
-RESULT_SCHEMA = 1
+RESULT_SCHEMA = 2
 RECIPES = ("none", "numpy", "tutorial", "full", "strict")
 APIS = ("keras2", "tf.keras", "tf-keras", "keras3", "none")
 BACKENDS = ("tensorflow", "theano", "cntk", "jax", "torch", "none")
@@ -325,6 +330,7 @@ def load_scenario(path):
 
 
 def run_repeats(scenario, keras, repeats, result):
+    """Call run_once `repeats` times; a NaN or infinite value is kept as float.hex text only."""
     import numpy
     values, hexes, fits = [], [], []
     result.update({"values": values, "values_hex": hexes, "fit_seconds": fits})
@@ -335,9 +341,14 @@ def run_repeats(scenario, keras, repeats, result):
         if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
             raise TypeError("run_once returned %r, not a number" % (value,))
         value = float(value)
-        values.append(value)
+        values.append(value if finite(value) else None)
         hexes.append(value.hex())
         print("repeat %d: %r" % (len(values), value))
+    return "ok" if None not in values else "non-finite"
+
+
+def finite(value):
+    return not (math.isnan(value) or math.isinf(value))
 
 
 # --------------------------------------------------------------------------------------------
@@ -355,10 +366,37 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
+def json_safe(value):
+    """The value as strict JSON data: non-finite floats become null, numpy scalars plain numbers,
+    bytes and unknown objects text (a result must never fail to serialise)."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        return value if finite(value) else None
+    if isinstance(value, dict):
+        return dict((as_text(k), json_safe(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return as_text(value)
+
+
+def as_text(value):
+    """Text of anything, never raising (bytes are decoded as UTF-8 with replacement)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    try:
+        return u"%s" % (value,)
+    except Exception:
+        return repr(value)
+
+
 def write_result(path, result):
     tmp = path + ".tmp%d" % os.getpid()
     with open(tmp, "w") as handle:
-        json.dump(result, handle, indent=1, sort_keys=True)
+        json.dump(json_safe(result), handle, indent=1, sort_keys=True, allow_nan=False)
         handle.flush()
         os.fsync(handle.fileno())
     os.rename(tmp, path)
@@ -390,8 +428,7 @@ def execute(args, result):
     result["scenario_name"] = scenario.get("NAME", os.path.splitext(os.path.basename(args.scenario))[0])
     result["scenario_sha256"] = digest
     repeats = args.repeats if args.repeats is not None else int(scenario.get("REPEATS", 10))
-    run_repeats(scenario, keras, repeats, result)
-    result["status"] = "ok"
+    result["status"] = run_repeats(scenario, keras, repeats, result)
 
 
 def main(argv=None):
@@ -410,7 +447,7 @@ def main(argv=None):
         traceback.print_exc()
     result["total_seconds"] = time.time() - started
     write_result(args.out, result)
-    return 0 if result["status"] == "ok" else 1
+    return 0 if result["status"] in ("ok", "non-finite") else 1
 
 
 if __name__ == "__main__":

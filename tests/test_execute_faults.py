@@ -1,0 +1,70 @@
+"""Faults a worker must survive and record: non-finite values, oversized text, an unwritable --out."""
+import json
+import subprocess
+import sys
+
+from conftest import TEST_SCENARIOS, plain_cell
+from harness import paths
+from harness.execute import runner
+
+
+def strict_json(text):
+    """RFC 8259 has no NaN or Infinity: refuse them instead of accepting Python's extension."""
+    def refuse(name):
+        raise ValueError("non-standard JSON constant %s" % name)
+    return json.loads(text, parse_constant=refuse)
+
+
+def run_worker(tmp_path, scenario, *extra):
+    out = tmp_path / "result.json"
+    done = subprocess.run([sys.executable, str(paths.WORKER), "--scenario", str(TEST_SCENARIOS / f"{scenario}.py"),
+                           "--recipe", "numpy", "--api", "none", "--backend", "none", "--out", str(out), *extra],
+                          capture_output=True, text=True, timeout=60)
+    return done, out
+
+
+def replay(scenario, timeout=60):
+    return runner.run_replay(sys.executable, plain_cell(), TEST_SCENARIOS / f"{scenario}.py", "numpy", timeout)
+
+
+def test_non_finite_values_are_their_own_outcome_in_strict_json(tmp_path):
+    done, out = run_worker(tmp_path, "non_finite")
+    result = strict_json(out.read_text())
+    assert result["status"] == "non-finite"
+    assert result["values"] == [0.5, None, None]
+    assert result["values_hex"] == [(0.5).hex(), "nan", "-inf"]
+    assert done.returncode == 0   # the scenario ran to the end: an outcome, not a failure
+
+
+def test_runner_keeps_a_non_finite_replay_as_data_and_returns_strict_json():
+    result = replay("non_finite")
+    assert result["status"] == "non-finite"
+    assert result["values"] == [0.5, None, None] and result["values_hex"][1:] == ["nan", "-inf"]
+    strict_json(json.dumps(result, allow_nan=False))
+    assert "error_summary" not in result
+
+
+def test_a_schema_1_result_with_nan_is_not_ok(tmp_path):
+    """Schema-1 workers wrote NaN as a bare JSON token with status ok; it must not count as ok."""
+    out = tmp_path / "result.json"
+    out.write_text('{"schema": 1, "status": "ok", "values": [NaN, 1.0], "values_hex": ["nan", "0x1.0p+0"],'
+                   ' "fit_seconds": [0.1, 0.1]}')
+    result = runner._interpret(out, 0, False, 60, "")
+    assert result["status"] == "non-finite" and result["values"] == [None, 1.0]
+    strict_json(json.dumps(result, allow_nan=False))
+
+
+def test_value_text_must_match_even_when_not_finite():
+    ok = {"schema": 2, "status": "non-finite", "values": [None], "values_hex": ["inf"], "fit_seconds": [0.1]}
+    assert runner._shape_problem(ok) is None
+    lying = dict(ok, values=[1.0])
+    assert runner._shape_problem(lying) == "result values do not match their float.hex text"
+    junk = dict(ok, values_hex=["banana"])
+    assert runner._shape_problem(junk) == "result values_hex holds text that is not float.hex output"
+    assert "unknown status" in runner._shape_problem(dict(ok, status="great"))
+
+
+def test_every_worker_status_is_a_replay_status():
+    assert set(runner.WORKER_STATUSES) <= set(runner.REPLAY_STATUSES)
+    assert {"ok", "non-finite", "not-applicable", "gpu-fallback", "determinism-unavailable", "import-failed",
+            "crashed", "timed-out", "no-result", "bad-result", "interrupted"} == set(runner.REPLAY_STATUSES)
