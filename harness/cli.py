@@ -1,65 +1,47 @@
-"""Command line: one subcommand per verb. `python -m harness --help` lists them."""
+"""Command line: one parser, one command table. `python -m harness --help` lists the verbs."""
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from . import __version__, matrix, paths
+from .store import records
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="harness", description=__doc__.split("\n")[0])
-    parser.add_argument("--version", action="version", version=__version__)
-    parser.add_argument("--matrix", type=Path, help="matrix file (default: matrix.toml at the project root)")
-    parser.add_argument("--results", type=Path, help="results directory (default: results/)")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("list", help="list the cells of the matrix")
-    _selection(p)
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-
-    sub.add_parser("check", help="validate the matrix, interpreters and derived files")
-
-    p = sub.add_parser("run", help="build environments and run the worker for cells")
-    _selection(p)
-    p.add_argument("--recipe", action="append", choices=matrix.RECIPES, help="only these recipes")
-    p.add_argument("--replays", type=int, help="fresh processes per recipe (default: the matrix's)")
-    p.add_argument("--timeout", type=float, help="seconds per worker process")
-    p.add_argument("--rebuild", action="store_true", help="rebuild environments even when current")
-    p.add_argument("--envs", type=Path, help="where environments live (default: .envs/)")
-
-    p = sub.add_parser("publish", help="regenerate the published matrix from the records")
-    p.add_argument("--out", type=Path, help="output directory (default: the results directory)")
-    p.add_argument("--no-readme", action="store_true", help="do not update the README's matrix block")
-
-    p = sub.add_parser("show", help="one cell's definition, environment and values")
-    p.add_argument("cell")
-    p.add_argument("--recipe", action="append", choices=matrix.RECIPES)
-
-    sub.add_parser("sync", help="regenerate tox.ini and the CI workflow from the matrix")
-
-    from . import analysis_cli
-    analysis_cli.add_parsers(sub, _selection)
-    return parser
+class CommandError(ValueError):
+    """A user-facing error: printed as one line, exit status 2."""
 
 
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be a positive, finite number of seconds")
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# Shared helpers
+# --------------------------------------------------------------------------------------------
 def _selection(p):
     p.add_argument("cells", nargs="*", help="cell names (default: all, or those with --tag)")
-    p.add_argument("-t", "--tag", action="append", default=[], help="only cells with this tag (repeat: all of them)")
-
-
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        if args.command not in COMMANDS:
-            return args.func(args)
-        return COMMANDS[args.command](args)
-    except (matrix.MatrixError, KeyError, FileNotFoundError, ValueError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"harness {args.command}: error: {message}", file=sys.stderr)
-        return 2
+    p.add_argument("-t", "--tag", action="append", default=[],
+                   help="only cells with this tag (repeat: all of them)")
 
 
 def _matrix(args):
@@ -68,6 +50,42 @@ def _matrix(args):
 
 def _results(args) -> Path:
     return Path(args.results or paths.results_dir())
+
+
+def _envs(args) -> Path:
+    return Path(getattr(args, "envs", None) or paths.envs_dir())
+
+
+def _load(args, must_exist=True):
+    """The result set of --results (refusing a missing directory), and its outcomes."""
+    from .derive import outcomes
+    from .store.resultset import ResultSet
+    results = _results(args)
+    if must_exist and not results.is_dir():
+        raise CommandError(f"{results}: no such results directory (check --results / HARNESS_RESULTS)")
+    rs = ResultSet.load(results)
+    for problem in rs.problems:
+        print(f"warning: skipped {problem}", file=sys.stderr)
+    return rs, outcomes.outcomes(rs, _current_hashes(rs))
+
+
+def _current_hashes(rs) -> dict:
+    """SHA-256 of the current scenario files (to mark records of older versions stale)."""
+    from .ops.run import sha256
+    found = {}
+    for record in rs.recipes.values():
+        if record.scenario not in found:
+            path = paths.scenarios_dir() / f"{record.scenario}.py"
+            found[record.scenario] = sha256(path) if path.is_file() else None
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Commands: each has a parser configurator and a handler, registered once in COMMANDS
+# --------------------------------------------------------------------------------------------
+def p_list(p):
+    _selection(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def cmd_list(args) -> int:
@@ -81,51 +99,282 @@ def cmd_list(args) -> int:
     return 0
 
 
+def p_check(p):
+    pass
+
+
 def cmd_check(args) -> int:
-    from . import derived
+    from . import generated
+    from .build import interpreters
     m = _matrix(args)
-    problems = [str(p) for p in matrix.check_interpreters(m)] + derived.stale_files(m)
+    problems = [str(p) for p in interpreters.check(m)] + generated.stale_files(m)
     for problem in problems:
         print(problem, file=sys.stderr)
     print(f"{len(m.cells)} cells, {len(problems)} problem(s)")
     return 1 if problems else 0
 
 
+def p_run(p):
+    _selection(p)
+    p.add_argument("--recipe", action="append", choices=matrix.RECIPES, help="only these recipes")
+    p.add_argument("--replays", type=positive_int, help="fresh processes per recipe (default: the matrix's)")
+    p.add_argument("--timeout", type=positive_float, help="seconds per worker process")
+    p.add_argument("--rebuild", action="store_true", help="rebuild environments even when current")
+    p.add_argument("--envs", type=Path, help="where environments live (default: .envs/)")
+
+
 def cmd_run(args) -> int:
-    from . import run
+    from .ops import run
     cells = _matrix(args).select(args.cells, args.tag)
     if not cells:
-        print("no cell matches the selection", file=sys.stderr)
-        return 2
-    envs = Path(args.envs or paths.envs_dir())
+        raise CommandError("no cell matches the selection")
+    results = _results(args)
+    _check_writable(results)
     for cell in cells:
-        run.run_cell(cell, _results(args), envs, recipes=args.recipe, replays=args.replays,
+        run.run_cell(cell, results, _envs(args), recipes=args.recipe, replays=args.replays,
                      timeout=args.timeout, rebuild=args.rebuild)
     # Exit 0 even when cells failed: a failed install, import or crash is a recorded outcome.
-    print(f"ran {len(cells)} cell(s); records in {_results(args)}; `harness publish` renders them")
+    print(f"ran {len(cells)} cell(s); records in {results}; `harness publish` renders them")
     return 0
+
+
+def _check_writable(results: Path):
+    """Refuse before any environment is built when the results cannot be written."""
+    probe = results
+    while not probe.exists():
+        probe = probe.parent
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise CommandError(f"{results}: results directory is not writable ({probe})")
+
+
+def p_publish(p):
+    p.add_argument("--out", type=Path, help="output directory (default: the results directory)")
+    p.add_argument("--no-readme", action="store_true", help="do not update the README's matrix block")
 
 
 def cmd_publish(args) -> int:
-    from . import publish
-    written = publish.publish(_results(args), args.out, readme=None if args.no_readme else paths.root() / "README.md")
+    from .report import publish
+    rs, found = _load(args)
+    readme = None if args.no_readme else paths.root() / "README.md"
+    try:
+        written = publish.publish(rs, found, args.out or _results(args), readme=readme)
+    except publish.PublishError as exc:
+        raise CommandError(str(exc)) from None
     for path in written:
         print(f"wrote {path}")
-    return 0
+    return 1 if rs.problems else 0
+
+
+def p_show(p):
+    p.add_argument("cell")
+    p.add_argument("--recipe", action="append", choices=matrix.RECIPES)
+    p.add_argument("--machine", help="only this machine (an id or its first characters)")
 
 
 def cmd_show(args) -> int:
-    from . import evidence
-    print(evidence.show_cell(_results(args), args.cell, args.recipe))
+    from .report import evidence
+    rs, _ = _load(args)
+    print(evidence.show_cell(rs, args.cell, args.recipe, args.machine))
     return 0
 
 
+def p_sync(p):
+    pass
+
+
 def cmd_sync(args) -> int:
-    from . import derived
-    for path in derived.write_all(_matrix(args)):
+    from . import generated
+    for path in generated.write_all(_matrix(args)):
         print(f"wrote {path}")
     return 0
 
 
-COMMANDS = {"list": cmd_list, "check": cmd_check, "run": cmd_run, "publish": cmd_publish,
-            "show": cmd_show, "sync": cmd_sync}
+def p_merge(p):
+    p.add_argument("sources", nargs="+", type=Path,
+                   help="results directories to bring in (another machine's results/, CI artifacts)")
+
+
+def cmd_merge(args) -> int:
+    from .ops import merge
+    results = _results(args)
+    _check_writable(results)
+    try:
+        report = merge.merge(args.sources, results)
+    except merge.MergeError as exc:
+        raise CommandError(str(exc)) from None
+    for line in report.lines():
+        print(line)
+    return 0
+
+
+def p_agree(p):
+    p.add_argument("--recipe", action="append", choices=matrix.RECIPES,
+                   help="only these recipes (default: the seeded ones)")
+    p.add_argument("--scenario", help="only this scenario")
+    p.add_argument("--machine", help="only this machine (an id or its first characters)")
+
+
+def cmd_agree(args) -> int:
+    from .derive import agreement, samples
+    from .report import agreement as agreement_report
+    _, found = _load(args)
+    found = [o for o in found if args.scenario in (None, o.scenario)
+             and (not args.machine or o.machine.startswith(args.machine))]
+    seeded, failures = samples.seeded_samples(found, args.recipe or ("numpy", "tutorial", "full", "strict"))
+    comparisons = agreement.compare(seeded)
+    for comparison in comparisons:
+        print(agreement_report.markdown(comparison) + "\n")
+    for failure in failures:
+        print(f"failure: {failure.machine} {failure.cell} {failure.scenario} {failure.recipe}: "
+              f"{failure.status} ({failure.record})")
+    if not comparisons:
+        print("no seeded results to compare")
+    return 0
+
+
+def p_minimal(p):
+    p.add_argument("--scenario", help="only this scenario")
+
+
+def cmd_minimal(args) -> int:
+    from .derive.minimal import minimal_recipes
+    from .report import render
+    _, found = _load(args)
+    answers = [m for m in minimal_recipes(found) if args.scenario in (None, m.scenario)]
+    if not answers:
+        print("no results")
+        return 0
+    print(render.markdown_table(
+        ["machine", "cell", "scenario", "minimal bitwise", "minimal 6 digits", "bitwise record",
+         "6-digit record"],
+        [[render.code(m.machine), m.cell, m.scenario, m.bitwise or "—", m.six_digits or "—",
+          render.code(m.bitwise_record), render.code(m.six_digits_record)] for m in answers]))
+    return 0
+
+
+def p_stats(p):
+    _selection(p)
+    p.add_argument("--n", type=positive_int, default=30, help="unseeded values wanted per cell (default: 30)")
+    p.add_argument("--per-process", type=positive_int, default=10, help="repeats per extra worker process")
+    p.add_argument("--no-run", action="store_true", help="never run workers; summarize what exists")
+    p.add_argument("--envs", type=Path, help="where environments live (default: .envs/)")
+
+
+def cmd_stats(args) -> int:
+    from .ops import repeats
+    from .report import publish
+    if args.n < 2:
+        raise CommandError("--n must be at least 2")
+    cells = _matrix(args).select(args.cells, args.tag)
+    if not args.no_run:
+        rs, _ = _load(args, must_exist=False)
+        ran = {name for (_, name), env in rs.environments.items() if env.ok}
+        for cell in cells:
+            if cell.name not in ran:
+                print(f"[{cell.name}] no installed environment on record; `harness run` it first",
+                      file=sys.stderr)
+                continue
+            repeats.top_up(cell, _results(args), _envs(args), args.n, args.per_process)
+    rs, found = _load(args)
+    chosen = {c.name for c in cells} if (args.cells or args.tag) else None
+    text, _ = publish.stats_markdown(rs, found, chosen)
+    print(text)
+    return 0
+
+
+def p_diff(p):
+    p.add_argument("old", help="old results directory, or git:REF for the records at a revision")
+    p.add_argument("new", type=Path, help="new results directory")
+
+
+def cmd_diff(args) -> int:
+    """Exit 0: nothing changed; 1: something changed (CI can fail or comment); 2: error."""
+    import tempfile
+    from .derive import diff, outcomes
+    from .report import diff as diff_report
+    from .store import gitref
+    from .store.resultset import ResultSet
+    with tempfile.TemporaryDirectory(prefix="harness-diff-") as tmp:
+        try:
+            old = (gitref.git_tree(args.old, _results(args), Path(tmp))
+                   if args.old.startswith(gitref.GIT_PREFIX) else Path(args.old))
+        except gitref.GitError as exc:
+            raise CommandError(str(exc)) from None
+        sides = []
+        for folder in (old, args.new):
+            if not Path(folder).is_dir():
+                raise CommandError(f"{folder}: no such results directory")
+            rs = ResultSet.load(folder)
+            for problem in rs.problems:
+                print(f"warning: skipped {problem}", file=sys.stderr)
+            sides.append(outcomes.outcomes(rs))
+        report = diff.compare(sides[0], sides[1], args.old, str(args.new))
+    print(diff_report.markdown(report), end="")
+    return 1 if report.changed else 0
+
+
+def p_bisect(p):
+    p.add_argument("--tag", required=True, help="the cells with this tag, in version order")
+    p.add_argument("--recipe", required=True, choices=matrix.RECIPES)
+    p.add_argument("--scenario", help="scenario (default: the first cell's first scenario)")
+    p.add_argument("--by", choices=("fingerprint", "verdict"), default="fingerprint",
+                   help="what counts as a change (default: fingerprint)")
+    p.add_argument("--envs", type=Path, help="where environments live (default: .envs/)")
+
+
+def cmd_bisect(args) -> int:
+    from .ops import bisect
+    from .report import bisect as bisect_report
+    cells = matrix.version_order(_matrix(args).select(tags=[args.tag]))
+    if not cells:
+        raise CommandError(f"no cell carries tag {args.tag!r}")
+    scenario = args.scenario or cells[0].scenarios[0]
+    result, prober = bisect.bisect_cells(cells, args.recipe, scenario, _results(args), _envs(args),
+                                         by=args.by, echo=lambda text: print(text, file=sys.stderr))
+    print(bisect_report.report(cells, result, prober, args.tag))
+    return 0
+
+
+COMMANDS = {
+    "list": (p_list, cmd_list, "list the cells of the matrix"),
+    "check": (p_check, cmd_check, "validate the matrix, interpreters and generated files"),
+    "run": (p_run, cmd_run, "build environments and run the worker for cells"),
+    "publish": (p_publish, cmd_publish, "regenerate the published matrix from the records"),
+    "show": (p_show, cmd_show, "one cell's definition, environment and values, per machine"),
+    "sync": (p_sync, cmd_sync, "regenerate tox.ini and the CI workflow from the matrix"),
+    "merge": (p_merge, cmd_merge, "bring other machines' or CI artifacts' records into the results"),
+    "agree": (p_agree, cmd_agree, "digits of agreement between cells and their lineages"),
+    "minimal": (p_minimal, cmd_minimal, "weakest bitwise / 6-digit recipe per cell and machine"),
+    "stats": (p_stats, cmd_stats, "statistics of unseeded values; top up to N values per cell"),
+    "diff": (p_diff, cmd_diff, "compare two result sets (exit 1 when something changed)"),
+    "bisect": (p_bisect, cmd_bisect, "first cell of a tagged ladder whose result changed"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harness", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=__version__)
+    parser.add_argument("--matrix", type=Path, help="matrix file (default: matrix.toml at the project root)")
+    parser.add_argument("--results", type=Path, help="results directory (default: results/)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (configure, _, help_text) in COMMANDS.items():
+        configure(sub.add_parser(name, help=help_text))
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command][1](args)
+    except KeyboardInterrupt:
+        print(f"harness {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `harness show ... | head`: the reader went away; not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (CommandError, matrix.MatrixError, records.RecordError, KeyError, FileNotFoundError,
+            ValueError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"harness {args.command}: error: {message}", file=sys.stderr)
+        return 2

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from . import interpreters
 
 MATRIX_SCHEMA = 1
 APIS = ("keras2", "tf.keras", "tf-keras", "keras3", "none")
@@ -282,14 +281,3 @@ def _line_of(text: str, needle) -> int | None:
         if f'"{needle}"' in line or line.strip().startswith(f"{needle} ") or line.strip().startswith(f"{needle}="):
             return number
     return None
-
-
-def check_interpreters(matrix: Matrix) -> list:
-    """MatrixErrors for cells whose interpreter cannot be found on this machine."""
-    problems = []
-    for cell in matrix.cells:
-        if interpreters.find(cell.python) is None:
-            problems.append(MatrixError(matrix.path, f"interpreter for Python {cell.python} not found "
-                                        f"({interpreters.searched(cell.python)})", cell.name,
-                                        _line_of(matrix.path.read_text(), cell.name)))
-    return problems

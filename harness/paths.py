@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-WORKER = PACKAGE_DIR / "worker.py"
+WORKER = PACKAGE_DIR / "execute" / "worker.py"
 
 
 def root() -> Path:

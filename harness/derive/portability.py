@@ -1,0 +1,84 @@
+"""Portability: does a seeded (cell, scenario, recipe) give the same numbers on every machine?
+
+For each (cell, scenario, recipe) with outcomes on two or more machines:
+  * `portable`      every replay on every machine gave the same doubles (one fingerprint);
+  * `differs`       each machine may repeat itself, but not every machine gives the same list:
+                    `digits` is the agreement between machines (the minimum over pairs of the
+                    machines' first ok replays) and `groups` says which machines share a list;
+  * `not-repeatable` at least one machine does not even agree with itself (no single list to
+                    carry to another machine); digits across machines are still given;
+  * `failed`        the recipe failed on at least one machine (which ones: `failed_on`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+from . import verdicts
+
+
+@dataclasses.dataclass(frozen=True)
+class Portability:
+    cell: str
+    scenario: str
+    recipe: str
+    kind: str                 # portable | differs | not-repeatable | failed
+    digits: int | None        # agreement across machines (17 = identical)
+    groups: tuple             # ((fingerprint, (machines...)), ...) by first ok replay
+    machines: tuple           # every machine with an outcome
+    failed_on: tuple = ()
+
+    @property
+    def portable(self) -> bool:
+        return self.kind == "portable"
+
+
+def portability(found: list) -> list:
+    """One Portability per (cell, scenario, recipe) measured on two or more machines."""
+    by_key = {}
+    for outcome in found:
+        by_key.setdefault((outcome.cell_name, outcome.scenario, outcome.recipe), []).append(outcome)
+    return [_judge(key, members) for key, members in by_key.items()
+            if len({o.machine for o in members}) >= 2]
+
+
+def _judge(key, members) -> Portability:
+    members = sorted(members, key=lambda o: o.machine)
+    machines = tuple(o.machine for o in members)
+    failed = tuple(o.machine for o in members if not o.verdict.has_values)
+    with_values = [o for o in members if o.values is not None]
+    groups = {}
+    for outcome in with_values:
+        groups.setdefault(verdicts.fingerprint(outcome.values), []).append(outcome.machine)
+    group_tuple = tuple((fp, tuple(ms)) for fp, ms in groups.items())
+    pairs = [verdicts.list_digits(a.values, b.values) for a, b in itertools.combinations(with_values, 2)]
+    digits = min(pairs) if pairs else None
+    if failed:
+        kind = "failed"
+    elif all(o.verdict.name == "bitwise" for o in members) and len(groups) == 1:
+        kind = "portable"
+    elif any(o.verdict.name != "bitwise" for o in members):
+        kind = "not-repeatable"
+    else:
+        kind = "differs"
+    return Portability(*key, kind, digits, group_tuple, machines, failed)
+
+
+def label(item: Portability, short=lambda m: m[:4]) -> str:
+    """Short text: 'portable', 'differs, 6 digits (b84f | dc84)', 'failed on dc84'."""
+    if item.kind == "portable":
+        return "portable"
+    if item.kind == "failed":
+        return "failed on " + ", ".join(short(m) for m in item.failed_on)
+    groups = " | ".join(",".join(short(m) for m in ms) for _, ms in item.groups)
+    digits = "" if item.digits is None else f", {verdicts.digits_words(item.digits)}"
+    name = "differs" if item.kind == "differs" else "not repeatable"
+    return f"{name}{digits} ({groups})"
+
+
+def summary(items: list) -> dict:
+    """Counts by kind, for the findings."""
+    counts = {}
+    for item in items:
+        counts[item.kind] = counts.get(item.kind, 0) + 1
+    return counts

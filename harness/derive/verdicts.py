@@ -1,0 +1,136 @@
+"""Fingerprints, digits of agreement and verdicts: pure functions over lists of floats.
+
+Digits of agreement between two floats a and b: 17 when they are the same double ("bitwise");
+otherwise floor(-log10(|a - b| / max(|a|, |b|))) clamped to 0..16, i.e. how many leading
+significant digits the relative difference leaves untouched. Two lists agree to the minimum
+over their positions; lists of different lengths agree to 0 digits.
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import dataclasses
+import math
+
+BITWISE = 17
+AGREE_MIN_DIGITS = 3   # below this, seeded lists are called "diverged"
+# Outcomes that are not values: a cell that could not be built, a replay that could not run or
+# whose result cannot be used, and the worker's own refusals (see harness/execute/runner.py).
+FAILURE_STATUSES = ("install-failed", "import-failed", "crashed", "timed-out", "no-result",
+                    "bad-result", "non-finite", "gpu-fallback", "determinism-unavailable",
+                    "interrupted")
+NOT_APPLICABLE = "not-applicable"
+VALUE_VERDICTS = ("bitwise", "agrees", "diverged", "single-run")
+
+
+def fingerprint(values) -> str:
+    """A short hash of the exact doubles (their float.hex text), order included."""
+    text = ",".join(float(v).hex() for v in values)
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def digits(a: float, b: float) -> int:
+    a, b = float(a), float(b)
+    if a.hex() == b.hex() or a == b:   # a == b also covers +0.0 and -0.0
+        return BITWISE
+    if math.isnan(a) or math.isnan(b) or math.isinf(a) or math.isinf(b):
+        return 0
+    scale = max(abs(a), abs(b))
+    relative = abs(a - b) / scale
+    return int(max(0, min(BITWISE - 1, math.floor(-math.log10(relative)))))
+
+
+def list_digits(first, second) -> int:
+    if len(first) != len(second) or not first:
+        return 0
+    return min(digits(a, b) for a, b in zip(first, second))
+
+
+def first_difference(first, second) -> int | None:
+    """Index of the first repeat where two lists differ (None when identical)."""
+    for index, (a, b) in enumerate(zip(first, second)):
+        if float(a).hex() != float(b).hex():
+            return index
+    return None if len(first) == len(second) else min(len(first), len(second))
+
+
+def replay_digits(lists) -> int:
+    """Agreement across all replays: the minimum over every pair."""
+    if len(lists) < 2:
+        return BITWISE
+    return min(list_digits(a, b) for a, b in itertools.combinations(lists, 2))
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """What the replays of one (cell, scenario, recipe) on one machine say."""
+
+    name: str                      # bitwise | agrees | diverged | single-run | not-run | a failure
+    digits: int | None = None      # agreement across replays (17 = bitwise); None for failures
+    fingerprints: tuple = ()       # distinct fingerprints, in replay order
+    notable: bool = False          # an unseeded recipe that came out bitwise
+    error: str = ""                # the first failure's one-line reason
+    failed: int = 0                # failed replays, of `of`
+    of: int = 0
+
+    @property
+    def has_values(self) -> bool:
+        return self.name in VALUE_VERDICTS
+
+    @property
+    def is_failure(self) -> bool:
+        return self.name in FAILURE_STATUSES
+
+
+def verdict(recipe: str, replays) -> Verdict:
+    """Verdict of one (cell, recipe) from its replays (dicts with status and values)."""
+    replays = list(replays)
+    if not replays:
+        return Verdict("not-run")
+    failed = [r for r in replays if r.get("status") != "ok"]
+    if failed:
+        first = failed[0]
+        status = first.get("status", "bad-result")
+        if status == NOT_APPLICABLE and len(failed) == len(replays):
+            return Verdict(NOT_APPLICABLE, error=one_line(first.get("error_summary", "")))
+        status = status if status in FAILURE_STATUSES else "bad-result"
+        return Verdict(status, error=one_line(first.get("error_summary", "")),
+                       failed=len(failed), of=len(replays))
+    lists = [r["values"] for r in replays]
+    prints = tuple(dict.fromkeys(fingerprint(v) for v in lists))
+    agreement = replay_digits(lists)
+    if len(replays) < 2:
+        name = "single-run"
+    elif agreement == BITWISE:
+        name = "bitwise"
+    elif agreement >= AGREE_MIN_DIGITS:
+        name = "agrees"
+    else:
+        name = "diverged"
+    return Verdict(name, agreement, prints, recipe == "none" and name == "bitwise")
+
+
+def one_line(text, limit: int = 160) -> str:
+    """The first non-empty line of an error, cut to `limit` characters."""
+    lines = [line.strip() for line in str(text or "").splitlines() if line.strip()]
+    line = lines[0] if lines else ""
+    return line if len(line) <= limit else line[:limit - 1] + "…"
+
+
+def digits_words(count: int) -> str:
+    return f"{count} digit" if count == 1 else f"{count} digits"
+
+
+def label(result: Verdict) -> str:
+    """Short text for a matrix cell."""
+    name = result.name
+    if name == "bitwise":
+        text = f"bitwise {result.fingerprints[0]}"
+        return text + " (!)" if result.notable else text
+    if name == "agrees":
+        return f"agrees, {digits_words(result.digits)} ({len(result.fingerprints)} fp)"
+    if name == "diverged":
+        return f"diverged, {digits_words(result.digits)}"
+    if name in FAILURE_STATUSES:
+        return name if result.failed in (0, result.of) else f"{name} {result.failed}/{result.of}"
+    return name

@@ -1,0 +1,100 @@
+"""Topping up unseeded values: extra worker processes so that a cell has N values to summarize.
+
+Recipe "none" already gives replays x repeats unseeded values (3 x 10 = 30 by default). When a
+statistic needs more, extra fresh processes are run in the cell's existing environment and
+recorded as a "repeats" record at records/<machine>/<cell>/<scenario>/repeats.json, with the same body
+as a recipe record (recipe "none"), written after every process so a kill loses at most one.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from ..build import environments
+from ..derive import outcomes as derive_outcomes
+from ..derive import samples
+from ..execute import runner
+from ..store import machines, records
+from ..store.resultset import ResultSet
+from . import run
+
+REPEATS_KIND = "repeats"
+
+DEFAULT_N = 30
+PER_PROCESS = 10
+
+
+def pooled_count(results: Path, machine: str, cell: str, scenario: str) -> int:
+    rs = ResultSet.load(results)
+    pools, _ = samples.unseeded_pools(rs, derive_outcomes.outcomes(rs))
+    return sum(len(p.values) for p in pools if (p.machine, p.cell, p.scenario) == (machine, cell, scenario))
+
+
+def plan(have: int, wanted: int, per_process: int = PER_PROCESS) -> list:
+    """Repeats per extra process needed to go from `have` to at least `wanted` values."""
+    missing = max(0, wanted - have)
+    count = math.ceil(missing / per_process) if missing else 0
+    return [min(per_process, missing - i * per_process) for i in range(count)]
+
+
+def _unseeded_sha(results: Path, machine: str, cell: str, scenario: str):
+    """Scenario sha256 of the cell's recipe-"none" record (None when there is none): repeats
+    are pooled with it only when made with the same scenario file."""
+    path = records.recipe_path(results, machine, cell, scenario, samples.UNSEEDED)
+    return records.read(path).get("scenario", {}).get("sha256") if path.is_file() else None
+
+
+def _existing_body(results: Path, cell, scenario: str, digest: str, machine: str, outcome) -> dict:
+    """The current repeats record to append to, or a fresh body when it is absent or was made
+    with another scenario file."""
+    path = records.repeats_path(results, machine, cell.name, scenario)
+    if path.is_file():
+        body = records.read(path)
+        if body.get("scenario", {}).get("sha256") == digest:
+            for key in ("format", "schema", "kind"):
+                body.pop(key, None)
+            return body
+    return run.record_body(cell, outcome, scenario, digest, samples.UNSEEDED, machine)
+
+
+def top_up(cell, results: Path, envs: Path, wanted: int = DEFAULT_N, per_process: int = PER_PROCESS,
+           scenarios_dir=None, echo=print) -> dict:
+    """Run extra unseeded processes for every scenario of a cell short of `wanted` values.
+
+    Returns {scenario: number of values added}; an environment that does not install adds
+    nothing (and is reported through echo)."""
+    results, added = Path(results), {}
+    outcome = None
+    machine = machines.save_machine(results)
+    for scenario in cell.scenarios:
+        batches = plan(pooled_count(results, machine, cell.name, scenario), wanted, per_process)
+        if not batches:
+            continue
+        if outcome is None:
+            outcome = environments.ensure(cell, Path(envs))
+            if outcome.status != "ok":
+                echo(f"[{cell.name}] environment did not install; no repeats run")
+                return added
+        path = run.scenario_file(scenario, scenarios_dir)
+        digest = run.sha256(path)
+        if _unseeded_sha(results, machine, cell.name, scenario) not in (None, digest):
+            echo(f"[{cell.name}] {scenario}: the scenario changed since its 'none' record; "
+                 f"run the cell again before topping up")
+            continue
+        body = _existing_body(results, cell, scenario, digest, machine, outcome)
+        body["complete"] = False
+        target = records.repeats_path(results, machine, cell.name, scenario)
+        for repeats in batches:
+            replay = runner.run_replay(outcome.python, cell, path, samples.UNSEEDED, cell.timeout,
+                                       extra_env=outcome.extra_env, repeats=repeats)
+            replay["index"] = len(body["replays"])
+            body["replays"].append(replay)
+            records.write(target, REPEATS_KIND, body)
+            if replay.get("status") == "ok":
+                added[scenario] = added.get(scenario, 0) + len(replay["values"])
+            else:
+                echo(f"[{cell.name}] {scenario} repeats: {replay.get('status')}: {replay.get('error_summary', '')}")
+        body["complete"] = True
+        records.write(target, REPEATS_KIND, body)
+        echo(f"[{cell.name}] {scenario}: {added.get(scenario, 0)} unseeded values added ({target})")
+    return added

@@ -1,0 +1,157 @@
+"""The published tables as rows of text: the matrix (all machines), one matrix per machine,
+the portability table and the per-outcome CSV. Formatting only; every value comes from
+derive (outcomes, verdicts, minimal, portability)."""
+from __future__ import annotations
+
+import csv
+import io
+
+from ..derive import portability as port
+from ..derive import verdicts
+from ..derive.minimal import minimal_recipes
+from ..derive.outcomes import by_row
+from ..matrix import RECIPES
+from . import render
+
+STALE_MARK = " †"
+NONE = "—"
+
+
+def short(machine: str) -> str:
+    return machine[:4]
+
+
+def outcome_label(outcome) -> str:
+    text = verdicts.label(outcome.verdict)
+    if outcome.stale:
+        text += STALE_MARK
+    if not outcome.complete:
+        text += " (partial)"
+    return text
+
+
+def _per_machine(values: dict) -> str:
+    """One text when every machine says the same, else 'text [b84f] · text [dc84]'."""
+    distinct = list(dict.fromkeys(values.values()))
+    if len(distinct) <= 1:
+        return distinct[0] if distinct else ""
+    return " · ".join(f"{text} [{short(machine)}]" for machine, text in values.items())
+
+
+def _seconds(value) -> str:
+    return NONE if value is None else f"{value:.1f}"
+
+
+def portability_summary(items: list) -> str:
+    """The portability column: which seeded, bitwise recipes travel between machines."""
+    if not items:
+        return NONE
+    portable = [i.recipe for i in items if i.kind == "portable"]
+    differs = [f"{i.recipe} {i.digits}d" for i in items if i.kind == "differs"]
+    failed = [i.recipe for i in items if i.kind == "failed"]
+    parts = []
+    if portable:
+        parts.append("portable: " + ", ".join(portable))
+    if differs:
+        parts.append("differs: " + ", ".join(differs))
+    if failed:
+        parts.append("failed somewhere: " + ", ".join(failed))
+    return "; ".join(parts) or "no recipe bitwise on every machine"
+
+
+def failure_reason(members: list) -> str:
+    """The first failure of a row, with its one-line reason ("crashed: AttributeError: ...")."""
+    for outcome in members:
+        if outcome.verdict.is_failure:
+            reason = outcome.verdict.error
+            return f"{outcome.recipe}: {outcome.verdict.name}" + (f": {reason}" if reason else "")
+    return ""
+
+
+def matrix_rows(found: list, portability_items=None, machine_column=True) -> tuple:
+    """(headers, rows, row keys) of the matrix: one row per (cell, scenario)."""
+    rows_by_key = by_row(found)
+    scenarios = {k[1] for k in rows_by_key}
+    recipes = [r for r in RECIPES if any(o.recipe == r for o in found)]
+    minimal = {(m.cell, m.scenario, m.machine): m for m in minimal_recipes(found)}
+    items = {}
+    for item in portability_items or []:
+        items.setdefault((item.cell, item.scenario), []).append(item)
+    headers = ["cell"] + (["scenario"] if len(scenarios) > 1 else []) + \
+        ["Python", "Keras", "Backend", "NumPy"] + (["machines"] if machine_column else []) + \
+        recipes + (["portability"] if portability_items is not None else []) + \
+        ["s_per_run", "install_s", "minimal_bitwise", "minimal_6_digits", "failure"]
+    rows, keys = [], []
+    for (cell, scenario), members in rows_by_key.items():
+        first = members[0].observed
+        machines = list(dict.fromkeys(o.machine for o in members))
+        row = [render.code(cell)] + ([scenario] if len(scenarios) > 1 else [])
+        row += [first["python"] or NONE, first["keras"] or NONE, first["backend"] or NONE,
+                first["numpy"] or NONE]
+        if machine_column:
+            row.append(" ".join(short(m) for m in machines))
+        for recipe in recipes:
+            texts = {o.machine: outcome_label(o) for o in members if o.recipe == recipe}
+            row.append(_per_machine(texts) or NONE)
+        if portability_items is not None:
+            row.append(portability_summary(items.get((cell, scenario), [])))
+        runs = [o.seconds_per_run for o in members if o.seconds_per_run is not None]
+        installs = [o.install_seconds for o in members if o.install_seconds is not None]
+        row += [_seconds(sorted(runs)[len(runs) // 2] if runs else None),
+                _seconds(max(installs) if installs else None)]
+        for attribute in ("bitwise", "six_digits"):
+            texts = {m: getattr(minimal[(cell, scenario, m)], attribute) or NONE
+                     for m in machines if (cell, scenario, m) in minimal}
+            row.append(_per_machine(texts) or NONE)
+        row.append(failure_reason(members))
+        rows.append(row)
+        keys.append((cell, scenario))
+    return headers, rows, keys
+
+
+def portability_rows(items: list, labels: dict) -> tuple:
+    headers = ["cell", "scenario", "recipe", "portability", "digits across machines",
+               "groups (fingerprint: machines)"]
+    rows = []
+    for item in items:
+        groups = "; ".join(f"{render.code(fp)}: " + ", ".join(f"{short(m)}" for m in machines)
+                           for fp, machines in item.groups)
+        rows.append([render.code(item.cell), item.scenario, item.recipe, port.label(item, short),
+                     render.digits_text(item.digits), groups or NONE])
+    return headers, rows
+
+
+def outcome_csv(found: list) -> str:
+    """verdicts.csv: one row per (machine, cell, scenario, recipe) with everything observed."""
+    columns = ["machine", "cell", "api", "backend", "python", "device", "scenario", "recipe",
+               "verdict", "digits", "fingerprints", "notable", "stale", "complete", "replays",
+               "seconds_per_run", "seconds_per_fit", "import_seconds", "install_seconds",
+               "observed_python", "observed_keras", "observed_backend", "observed_numpy",
+               "keras_reports", "error", "record"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for o in found:
+        v = o.verdict
+        writer.writerow([o.machine, o.cell_name, o.cell.get("api"), o.cell.get("backend"),
+                         o.cell.get("python"), o.cell.get("device"), o.scenario, o.recipe, v.name,
+                         "" if v.digits is None else v.digits, " ".join(v.fingerprints), v.notable,
+                         o.stale, o.complete, o.replays, _csv_number(o.seconds_per_run),
+                         _csv_number(o.seconds_per_fit), _csv_number(o.import_seconds),
+                         _csv_number(o.install_seconds), o.observed["python"], o.observed["keras"],
+                         o.observed["backend"], o.observed["numpy"], o.observed["keras_reports"],
+                         v.error, o.record])
+    return buffer.getvalue()
+
+
+def _csv_number(value) -> str:
+    return "" if value is None else repr(float(value))
+
+
+def to_csv(headers: list, rows: list) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow([str(v).strip("`") if isinstance(v, str) else v for v in row])
+    return buffer.getvalue()
