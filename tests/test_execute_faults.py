@@ -68,3 +68,36 @@ def test_every_worker_status_is_a_replay_status():
     assert set(runner.WORKER_STATUSES) <= set(runner.REPLAY_STATUSES)
     assert {"ok", "non-finite", "not-applicable", "gpu-fallback", "determinism-unavailable", "import-failed",
             "crashed", "timed-out", "no-result", "bad-result", "interrupted"} == set(runner.REPLAY_STATUSES)
+
+
+def test_a_huge_return_value_makes_a_small_result(tmp_path):
+    done, out = run_worker(tmp_path, "huge_return")
+    assert out.stat().st_size < 16 * 1024
+    result = strict_json(out.read_text())
+    assert result["status"] == "crashed" and result["error"]["type"] == "TypeError"
+    assert result["error"]["message"].startswith("run_once returned a list: [0, 1, 2")
+    assert result["error"]["message"].endswith("not a number")
+
+
+def test_a_huge_error_message_keeps_its_head_and_tail(tmp_path):
+    done, out = run_worker(tmp_path, "huge_error")
+    assert out.stat().st_size < 16 * 1024
+    error = strict_json(out.read_text())["error"]
+    cut = len("start " + "spam " * 1000000 + "finish") - 2000
+    assert error["message"].startswith("start spam") and error["message"].endswith("spam finish")
+    assert f"... [{cut} characters cut] ..." in error["message"]
+    assert len(error["traceback"]) < 4100 and "huge_error.py" in error["traceback"]
+
+
+def test_replays_keep_bounded_error_text():
+    for scenario in ("huge_error", "huge_return"):
+        result = replay(scenario)
+        assert result["status"] == "crashed"
+        assert len(json.dumps(result)) < 16 * 1024
+        assert len(result["error_summary"]) <= 500 + 40 and len(result["stderr_tail"]) <= 3000
+
+
+def test_bounded_text_in_the_runner():
+    assert runner.bounded("short") == "short"
+    text = "a" * 10 + "b" * 100 + "c" * 10
+    assert runner.bounded(text, 20) == "a" * 10 + "\n... [100 characters cut] ...\n" + "c" * 10

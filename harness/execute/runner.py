@@ -13,7 +13,9 @@ from pathlib import Path
 
 from .. import paths
 
-STDERR_TAIL = 3000
+STDERR_TAIL = 3000      # bytes of the worker's stderr kept in a replay
+TEXT_LIMIT = 4000       # characters of any error text kept in a replay
+RESULT_LIMIT = 16 << 20  # a result file larger than this is not read
 REPLAY_STATUSES = {
     "ok": "every repeat returned a finite number",
     "non-finite": "the scenario ran, but some repeat returned NaN or +/-inf (kept as float.hex text)",
@@ -62,7 +64,7 @@ def run_replay(python, cell, scenario: Path, recipe: str, timeout: float, extra_
                                        cwd=tmp, start_new_session=True)
             timed_out = _wait(process, timeout)
         wall = time.time() - started
-        stderr_text = stderr_path.read_bytes()[-STDERR_TAIL:].decode("utf-8", "replace")
+        stderr_text = _tail(stderr_path, STDERR_TAIL)
         if log_dir is not None:
             _keep_logs(log_dir, recipe, stdout_path, stderr_path)
         replay = _interpret(out, process.returncode, timed_out, timeout, stderr_text)
@@ -89,6 +91,22 @@ def _kill_group(process):
     process.wait()
 
 
+def _tail(path: Path, size: int) -> str:
+    """The last `size` bytes of a file as text, without reading a flood of output whole."""
+    with open(path, "rb") as handle:
+        handle.seek(max(0, path.stat().st_size - size))
+        return handle.read().decode("utf-8", "replace")
+
+
+def bounded(text, limit=TEXT_LIMIT) -> str:
+    """The text, or its head and tail around a marker saying how much was cut (as the worker does)."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    keep = limit // 2
+    return f"{text[:keep]}\n... [{len(text) - 2 * keep} characters cut] ...\n{text[-keep:]}"
+
+
 def _interpret(out: Path, code, timed_out, timeout, stderr_text) -> dict:
     if timed_out:
         return {"status": "timed-out", "error_summary": f"killed after {timeout}s",
@@ -96,6 +114,10 @@ def _interpret(out: Path, code, timed_out, timeout, stderr_text) -> dict:
     if not out.exists():
         return {"status": "no-result", "stderr_tail": stderr_text,
                 "error_summary": f"worker exited with code {code} without writing a result"}
+    size = out.stat().st_size
+    if size > RESULT_LIMIT:
+        return {"status": "bad-result", "stderr_tail": stderr_text,
+                "error_summary": f"result file has {size} bytes, more than the {RESULT_LIMIT} read"}
     try:
         result = json.loads(out.read_text())
     except (ValueError, UnicodeDecodeError) as exc:
@@ -110,11 +132,20 @@ def _interpret(out: Path, code, timed_out, timeout, stderr_text) -> dict:
     if replay["status"] == "ok" and None in replay.get("values", ()):  # a schema-1 worker wrote NaN
         replay["status"] = "non-finite"
     replay["worker_schema"] = result["schema"]
+    if isinstance(replay.get("error"), dict):
+        replay["error"] = {k: bounded(v) if isinstance(v, str) else v for k, v in replay["error"].items()}
     if replay["status"] not in ("ok", "non-finite"):
-        error = result.get("error") or {}
-        replay["error_summary"] = f"{error.get('type', '?')}: {error.get('message', '')}"[:500]
+        replay["error_summary"] = _summary(replay)
         replay["stderr_tail"] = stderr_text
     return _json_safe(replay)
+
+
+def _summary(replay: dict) -> str:
+    """One bounded line: the exception type and message, else the worker's stated reason."""
+    error = replay.get("error")
+    if isinstance(error, dict):
+        return bounded(f"{error.get('type', '?')}: {error.get('message', '')}", 500)
+    return bounded(replay.get("reason") or replay["status"], 500)
 
 
 def _shape_problem(result) -> str | None:

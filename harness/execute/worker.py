@@ -18,7 +18,8 @@ Result format history (RESULT_SCHEMA):
   1 - first version.
   2 - status "non-finite" when a repeat returns NaN or +/-inf: its `values` entry is null and its
       `values_hex` entry the text float.hex gives ("nan", "inf", "-inf"); the file is strict
-      RFC 8259 JSON (no NaN/Infinity anywhere).
+      RFC 8259 JSON (no NaN/Infinity anywhere). Error messages, tracebacks and other free text are
+      bounded (head and tail kept around a "... [N characters cut] ..." marker).
 """
 from __future__ import absolute_import, division, print_function
 
@@ -48,6 +49,7 @@ THREAD_VARS = (
     "CUBLAS_WORKSPACE_CONFIG", "THEANO_FLAGS", "KERAS_BACKEND", "PYTHONHASHSEED",
     "CUDA_VISIBLE_DEVICES",
 )
+TEXT_LIMIT = 4000   # characters of any one free text kept in a result (message, traceback, reason)
 SINGLE_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                       "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
 
@@ -112,7 +114,7 @@ class SeedLog(object):
         self.calls.append(label)
 
     def missing(self, label, why):
-        self.unavailable.append({"call": label, "why": why})
+        self.unavailable.append({"call": label, "why": bounded(why, 500)})
 
 
 def import_backend(backend):
@@ -275,7 +277,7 @@ def observe_backend_name(keras):
     try:
         return str(keras.backend.backend())
     except Exception as exc:
-        return "unknown (%s)" % exc
+        return bounded("unknown (%s)" % as_text(exc), 500)
 
 
 def observe_devices(backend, lib):
@@ -295,7 +297,7 @@ def observe_devices(backend, lib):
         if backend == "cntk":
             return [str(d) for d in lib.device.all_devices()]
     except Exception as exc:
-        return ["unknown (%s)" % exc]
+        return [bounded("unknown (%s)" % as_text(exc), 500)]
     return []
 
 
@@ -339,12 +341,21 @@ def run_repeats(scenario, keras, repeats, result):
         value = scenario["run_once"](keras, numpy)
         fits.append(time.time() - start)
         if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
-            raise TypeError("run_once returned %r, not a number" % (value,))
+            raise TypeError("run_once returned %s, not a number" % short_repr(value))
         value = float(value)
         values.append(value if finite(value) else None)
         hexes.append(value.hex())
         print("repeat %d: %r" % (len(values), value))
     return "ok" if None not in values else "non-finite"
+
+
+def short_repr(value):
+    """A repr of bounded length that never builds the whole text of a huge object."""
+    try:
+        import reprlib
+    except ImportError:  # Python 2
+        import repr as reprlib
+    return "a %s: %s" % (type(value).__name__, bounded(reprlib.repr(value), 300))
 
 
 def finite(value):
@@ -402,10 +413,19 @@ def write_result(path, result):
     os.rename(tmp, path)
 
 
+def bounded(text, limit=TEXT_LIMIT):
+    """The text, or its head and tail around a marker saying how much was cut."""
+    text = as_text(text)
+    if len(text) <= limit:
+        return text
+    keep = limit // 2
+    return u"%s\n... [%d characters cut] ...\n%s" % (text[:keep], len(text) - 2 * keep, text[-keep:])
+
+
 def describe_error(phase, exc_info):
     exc_type, exc, tb = exc_info
-    return {"phase": phase, "type": exc_type.__name__, "message": str(exc),
-            "traceback": "".join(traceback.format_exception(exc_type, exc, tb))}
+    return {"phase": phase, "type": exc_type.__name__, "message": bounded(as_text(exc), TEXT_LIMIT // 2),
+            "traceback": bounded("".join(traceback.format_exception(exc_type, exc, tb)))}
 
 
 def execute(args, result):
@@ -425,7 +445,7 @@ def execute(args, result):
     observe(args.api, args.backend, lib, keras, result)
     result["phase"] = "scenario"
     scenario, digest = load_scenario(args.scenario)
-    result["scenario_name"] = scenario.get("NAME", os.path.splitext(os.path.basename(args.scenario))[0])
+    result["scenario_name"] = bounded(scenario.get("NAME", os.path.splitext(os.path.basename(args.scenario))[0]), 200)
     result["scenario_sha256"] = digest
     repeats = args.repeats if args.repeats is not None else int(scenario.get("REPEATS", 10))
     result["status"] = run_repeats(scenario, keras, repeats, result)
