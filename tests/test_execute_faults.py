@@ -101,3 +101,33 @@ def test_bounded_text_in_the_runner():
     assert runner.bounded("short") == "short"
     text = "a" * 10 + "b" * 100 + "c" * 10
     assert runner.bounded(text, 20) == "a" * 10 + "\n... [100 characters cut] ...\n" + "c" * 10
+
+
+def test_an_unwritable_out_stops_the_worker_before_any_import_or_scenario(tmp_path):
+    """numpy is replaced by a module that leaves a mark when imported; the scenario would hang."""
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    (fake / "numpy.py").write_text("open(%r, 'w').close()\n" % str(tmp_path / "numpy-imported"))
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(fake), "HANG_PID_FILE": str(tmp_path / "pids")}
+    for out in (tmp_path / "missing" / "r.json", a_file / "r.json", tmp_path):
+        done = subprocess.run([sys.executable, str(paths.WORKER), "--scenario", str(TEST_SCENARIOS / "hangs.py"),
+                               "--recipe", "numpy", "--api", "none", "--backend", "none", "--out", str(out)],
+                              capture_output=True, text=True, timeout=30, env=env)
+        assert done.returncode == 3, done.stderr
+        assert "no result can be written" in done.stderr
+    assert not (tmp_path / "numpy-imported").exists() and not (tmp_path / "pids").exists()
+    # the control: with a writable --out the same worker does import (the fake) numpy
+    subprocess.run([sys.executable, str(paths.WORKER), "--scenario", str(TEST_SCENARIOS / "numpy_draw.py"),
+                    "--recipe", "numpy", "--api", "none", "--backend", "none", "--out", str(tmp_path / "r.json")],
+                   capture_output=True, timeout=30, env=env)
+    assert (tmp_path / "numpy-imported").exists()
+
+
+def test_the_runner_names_an_unwritable_out(tmp_path):
+    stderr = "worker: no result can be written: /x is not a directory\n"
+    result = runner._interpret(tmp_path / "absent.json", 3, False, 60, stderr)
+    assert result["status"] == "no-result"
+    assert result["error_summary"].endswith("(it could not write to its --out directory)")
+    assert "could not write" not in runner._interpret(tmp_path / "absent.json", 3, False, 60, "")["error_summary"]

@@ -61,8 +61,8 @@ def test_junk_on_stdout_does_not_matter():
 def test_exit_without_result_is_recorded_with_exit_code_and_stderr():
     result = replay("exits")
     assert result["status"] == "no-result"
-    assert result["exit_code"] == 3
-    assert "exited with code 3" in result["error_summary"]
+    assert result["exit_code"] == 7
+    assert "exited with code 7" in result["error_summary"]
 
 
 def test_shape_validation_of_an_ok_result():

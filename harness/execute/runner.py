@@ -16,6 +16,7 @@ from .. import paths
 STDERR_TAIL = 3000      # bytes of the worker's stderr kept in a replay
 TEXT_LIMIT = 4000       # characters of any error text kept in a replay
 RESULT_LIMIT = 16 << 20  # a result file larger than this is not read
+OUT_UNWRITABLE = 3      # the worker's exit code when it cannot write its result file
 REPLAY_STATUSES = {
     "ok": "every repeat returned a finite number",
     "non-finite": "the scenario ran, but some repeat returned NaN or +/-inf (kept as float.hex text)",
@@ -112,8 +113,10 @@ def _interpret(out: Path, code, timed_out, timeout, stderr_text) -> dict:
         return {"status": "timed-out", "error_summary": f"killed after {timeout}s",
                 "stderr_tail": stderr_text}
     if not out.exists():
-        return {"status": "no-result", "stderr_tail": stderr_text,
-                "error_summary": f"worker exited with code {code} without writing a result"}
+        summary = f"worker exited with code {code} without writing a result"
+        if code == OUT_UNWRITABLE and "no result can be written" in stderr_text:
+            summary += " (it could not write to its --out directory)"
+        return {"status": "no-result", "stderr_tail": stderr_text, "error_summary": summary}
     size = out.stat().st_size
     if size > RESULT_LIMIT:
         return {"status": "bad-result", "stderr_tail": stderr_text,

@@ -9,7 +9,8 @@ Rules, because this file runs in environments from 2017 onwards:
   * standard library + numpy only; valid Python 2.7 and 3.6 syntax (no f-strings, no dataclasses,
     no walrus, no keyword-only arguments); a test compiles it with both interpreters;
   * the result goes to the --out file as JSON, written atomically; stdout and stderr are
-    diagnostics only;
+    diagnostics only; the --out directory is checked before anything heavy is imported, and a
+    worker that could not write there exits with EXIT_OUT_UNWRITABLE (3);
   * the seeding recipe is applied BEFORE keras is imported, as the 2017 tutorial insists; the few
     calls that need the keras module (keras.utils.set_random_seed, a TF1 session) come right after
     the import and before any model exists.
@@ -49,6 +50,7 @@ THREAD_VARS = (
     "CUBLAS_WORKSPACE_CONFIG", "THEANO_FLAGS", "KERAS_BACKEND", "PYTHONHASHSEED",
     "CUDA_VISIBLE_DEVICES",
 )
+EXIT_OUT_UNWRITABLE = 3   # no result can be written; the message says why (2 is argparse's)
 TEXT_LIMIT = 4000   # characters of any one free text kept in a result (message, traceback, reason)
 SINGLE_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                       "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
@@ -404,6 +406,23 @@ def as_text(value):
         return repr(value)
 
 
+def out_problem(path):
+    """Why no result file can be written at `path`, or None; a cheap check made before any import."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        return "%s is not a directory" % folder
+    if os.path.isdir(path):
+        return "%s is a directory" % path
+    probe = os.path.join(folder, ".worker-probe-%d" % os.getpid())
+    try:
+        with open(probe, "w"):
+            pass
+        os.remove(probe)
+    except (IOError, OSError) as exc:
+        return "cannot create a file in %s (%s)" % (folder, exc)
+    return None
+
+
 def write_result(path, result):
     tmp = path + ".tmp%d" % os.getpid()
     with open(tmp, "w") as handle:
@@ -453,6 +472,10 @@ def execute(args, result):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    problem = out_problem(args.out)
+    if problem:
+        sys.stderr.write("worker: no result can be written: %s\n" % problem)
+        return EXIT_OUT_UNWRITABLE
     reexec_if_needed(args)
     started = time.time()
     result = {"schema": RESULT_SCHEMA, "status": "running", "recipe": args.recipe, "api": args.api,
