@@ -4,6 +4,7 @@ import textwrap
 import pytest
 
 from harness import matrix
+from harness.build import interpreters
 
 BASE = """
 schema = 1
@@ -105,7 +106,7 @@ def test_newer_matrix_schema_and_broken_toml(tmp_path):
 
 def test_interpreter_not_found(tmp_path):
     m = matrix.load(write(tmp_path, BASE.replace('"3.11"', '"3.1"')))
-    problems = matrix.check_interpreters(m)
+    problems = interpreters.check(m)
     assert len(problems) == 1
     assert "interpreter for Python 3.1 not found" in str(problems[0]) and "[cell one]" in str(problems[0])
 

@@ -13,7 +13,8 @@ OLD_PYTHONS = sorted(PYENV.glob("3.6.*/bin/python")) + sorted(PYENV.glob("2.7.*/
 
 @pytest.mark.parametrize("python", OLD_PYTHONS, ids=lambda p: p.parent.parent.name)
 def test_worker_and_scenarios_compile_on_old_interpreters(python, root):
-    files = [paths.WORKER] + sorted((root / "scenarios").glob("*.py"))
+    files = [paths.WORKER, paths.WORKER.parent / "scenario_support.py"] + sorted((root / "scenarios").glob("*.py")) \
+        + sorted(TEST_SCENARIOS.glob("*.py"))
     for path in files:
         done = subprocess.run([str(python), "-c", "import sys; compile(open(sys.argv[1]).read(), sys.argv[1], 'exec')",
                                str(path)], capture_output=True, text=True)

@@ -5,10 +5,16 @@ import textwrap
 
 import pytest
 
-from harness import cli, environment, matrix, records, run
-from harness.analysis import bisect
+from harness import cli, matrix
+from harness.build import environments as environment
+from harness.derive import bisect as search_module
+from harness.derive import verdicts
+from harness.ops import bisect, run
+from harness.report import bisect as bisect_report
+from harness.store import machines, records
+from support import write_record
 
-from test_analysis_support import write_record
+M = machines.this_machine()
 
 
 def searched(outcomes):
@@ -18,7 +24,7 @@ def searched(outcomes):
         calls.append(index)
         return outcomes[index]
 
-    return bisect.search(len(outcomes), probe), calls
+    return search_module.search(len(outcomes), probe), calls
 
 
 @pytest.mark.parametrize("change_at", range(1, 9))
@@ -44,7 +50,7 @@ def test_non_monotone_ladder_is_a_documented_blind_spot():
     # a change that reverts before the end is invisible: the ends agree
     result, _ = searched(["a", "a", "b", "a"])
     assert result.first_change is None
-    assert "monotone" in bisect.ASSUMPTION
+    assert "monotone" in search_module.ASSUMPTION
 
 
 LADDER = """
@@ -86,24 +92,24 @@ def test_prober_reuses_current_records_and_runs_the_rest(ladder):
     results = root / "results"
     sha = run.sha256(root / "scenarios" / "level.py")
     write_record(results, "lvl1", "none", [[1.0, 1.0]], scenario="level", sha=sha,
-                 env_hash=cells[0].env_hash())
+                 env_hash=cells[0].env_hash(), machine=M)
     write_record(results, "lvl5", "none", [[9.0, 9.0]], scenario="level", sha="stale",
-                 env_hash=cells[4].env_hash())
+                 env_hash=cells[4].env_hash(), machine=M)
     ran = []
 
     def fake_run(cell, results, envs, recipes, scenarios_dir, echo):
         ran.append(cell.name)
         value = 1.0 if int(cell.env_dict["LEVEL"]) < 4 else 2.0
         write_record(results, cell.name, recipes[0], [[value, value]], scenario="level", sha=sha,
-                     env_hash=cell.env_hash())
+                     env_hash=cell.env_hash(), machine=M)
         return {}
 
     result, prober = bisect.bisect_cells(cells, "none", "level", results, root / "envs",
                                          scenarios_dir=root / "scenarios", runner=fake_run, echo=None)
     assert result.first_change == 3
     assert ran == ["lvl5", "lvl3", "lvl4"]       # lvl1 reused; lvl5 re-run: its scenario changed
-    assert prober.log[0] == ("lvl1", "reused", "fingerprint " + bisect.verdicts.fingerprint([1.0, 1.0]))
-    text = bisect.report(cells, result, prober, "lad")
+    assert prober.log[0] == ("lvl1", "reused", "fingerprint " + verdicts.fingerprint([1.0, 1.0]))
+    text = bisect_report.report(cells, result, prober, "lad")
     assert "first change at lvl4" in text and "after lvl3" in text and "monotone" in text
     assert "(not needed)" in text.splitlines()[2]     # lvl2 never probed
 
@@ -116,14 +122,14 @@ def test_real_bisect_through_the_command_line(ladder, monkeypatch, capsys):
         return environment.EnvOutcome("ok", str(envs / cell.name), python=sys.executable,
                                       installer="host", reused=True, env_hash=cell.env_hash())
 
-    monkeypatch.setattr(run.environment, "ensure", host_environment)
+    monkeypatch.setattr(run.environments, "ensure", host_environment)
     monkeypatch.setenv("HARNESS_SCENARIOS", str(root / "scenarios"))
     argv = ["--matrix", str(root / "matrix.toml"), "--results", str(root / "results"), "bisect",
             "--tag", "lad", "--recipe", "none", "--envs", str(root / "envs")]
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
     assert "first change at lvl4" in out and "ran 4 cell(s)" in out
-    record = records.read(records.recipe_path(root / "results", "lvl4", "level", "none"))
+    record = records.read(records.recipe_path(root / "results", M, "lvl4", "level", "none"))
     assert record["replays"][0]["values"] == [2.0, 2.0]
     assert cli.main(argv) == 0                       # second time: everything reused
     assert "reused 4 record(s)" in capsys.readouterr().out

@@ -1,12 +1,13 @@
 """Cross-environment agreement and lineages on synthetic value lists with known digits."""
-from harness.analysis import agreement
-from harness.analysis.samples import Sample
+from harness.derive import agreement
+from harness.derive.samples import Sample
+from harness.report import agreement as agreement_report
 
 BASE = [0.5, 0.25, 0.125]
 
 
 def sample(cell, values, rank, recipe="full"):
-    return Sample(cell, "canonical_mlp", recipe, tuple(values), f"records/{cell}/x.json", (rank,))
+    return Sample("m", cell, "canonical_mlp", recipe, tuple(values), f"records/m/{cell}/x.json", (rank,))
 
 
 def family():
@@ -67,7 +68,7 @@ def test_comparisons_are_per_recipe_and_the_matrix_is_symmetric():
 
 def test_markdown_names_lineages_and_records():
     (comparison,) = agreement.compare(family())
-    text = agreement.markdown(comparison)
-    assert "records/c/x.json" in text
+    text = agreement_report.markdown(comparison)
+    assert "records/m/c/x.json" in text
     row_c = next(line for line in text.splitlines() if line.startswith("| C3 | c |"))
     assert row_c.endswith("| 4 | 4 | = | 0 | 0 |")    # lineage order a, b, c, d, e

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from harness import verdicts
+from harness.derive import verdicts
 
 
 @pytest.mark.parametrize("a,b,expected", [
@@ -51,23 +51,41 @@ def ok(values):
 def test_verdicts_over_replays():
     same = [ok([0.1, 0.2]), ok([0.1, 0.2]), ok([0.1, 0.2])]
     result = verdicts.verdict("full", same)
-    assert result["verdict"] == "bitwise" and result["digits"] == 17
-    assert len(result["fingerprints"]) == 1
+    assert result.name == "bitwise" and result.digits == 17
+    assert len(result.fingerprints) == 1
 
     close = [ok([0.1, 0.2]), ok([0.1, 0.2000001])]    # 1e-7/0.2 = 5e-7 -> 6 digits
     result = verdicts.verdict("full", close)
-    assert (result["verdict"], result["digits"], len(result["fingerprints"])) == ("agrees", 6, 2)
+    assert (result.name, result.digits, len(result.fingerprints)) == ("agrees", 6, 2)
 
     far = [ok([0.1, 0.2]), ok([0.1, 0.25])]
-    assert verdicts.verdict("numpy", far)["verdict"] == "diverged"
+    assert verdicts.verdict("numpy", far).name == "diverged"
 
 
 def test_unseeded_bitwise_is_notable_and_failures_win():
     same = [ok([0.1]), ok([0.1])]
-    assert verdicts.verdict("none", same)["notable"] is True
-    assert verdicts.verdict("full", same)["notable"] is False
+    assert verdicts.verdict("none", same).notable is True
+    assert verdicts.verdict("full", same).notable is False
     mixed = [ok([0.1]), {"status": "timed-out", "error_summary": "killed after 5s"}]
     result = verdicts.verdict("full", mixed)
-    assert result["verdict"] == "timed-out" and result["failed"] == 1
+    assert result.name == "timed-out" and result.failed == 1
     assert verdicts.label(result) == "timed-out 1/2"
-    assert verdicts.verdict("full", [])["verdict"] == "not-run"
+    assert verdicts.verdict("full", []).name == "not-run"
+
+
+def test_labels_say_digit_in_the_singular_and_carry_the_reason():
+    one = verdicts.verdict("numpy", [ok([1.0]), ok([1.5])])       # 0.5/1.5 = 0.33 -> 0.48 -> 0
+    assert verdicts.label(one) == "diverged, 0 digits"
+    near = verdicts.verdict("numpy", [ok([1.0]), ok([1.04])])      # 0.04/1.04 -> 1.41 -> 1
+    assert verdicts.label(near) == "diverged, 1 digit"
+    crashed = verdicts.verdict("full", [{"status": "crashed", "error_summary": "ValueError: bad\nmore"}])
+    assert crashed.is_failure and crashed.error == "ValueError: bad"
+
+
+def test_non_finite_and_not_applicable_are_outcomes_not_values():
+    nan = verdicts.verdict("full", [{"status": "non-finite"}, {"status": "non-finite"}])
+    assert nan.name == "non-finite" and not nan.has_values and nan.fingerprints == ()
+    skipped = verdicts.verdict("full", [{"status": "not-applicable", "error_summary": "needs TF"}])
+    assert skipped.name == "not-applicable" and not skipped.is_failure and skipped.error == "needs TF"
+    odd = verdicts.verdict("full", [{"status": "something-new"}])
+    assert odd.name == "bad-result"

@@ -1,10 +1,25 @@
-"""publish_analysis documents, the agree/minimal/stats commands and topping up repeats."""
+"""Agreement and statistics documents, the agree/minimal/stats commands and topping up repeats."""
 import pytest
 
-from harness import cli, records, run
-from harness.analysis import publish_analysis, repeats, samples
+from harness import cli
+from harness.ops import repeats, run
+from harness.report import publish
+from harness.store import machines, records
+from support import load, write_environment, write_record
 
-from test_analysis_support import write_environment, write_record
+
+def publish_analysis(results, out):
+    """agreement.md/.png and stats.md/.png as `harness publish` writes them."""
+    out.mkdir(parents=True, exist_ok=True)
+    rs, found = load(results)
+    agreement, comparisons = publish.agreement_markdown(found)
+    stats, pools = publish.stats_markdown(rs, found)
+    (out / "agreement.md").write_text(agreement)
+    (out / "stats.md").write_text(stats)
+    from harness.report import agreement as agreement_report, distribution
+    return [out / "agreement.md",
+            agreement_report.draw_heatmap([c for c in comparisons if c.recipe == "full"], out / "agreement.png"),
+            out / "stats.md", distribution.draw_boxplot(pools, out / "stats.png")]
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -34,14 +49,14 @@ def test_documents_are_written_and_byte_identical_when_regenerated(tmp_path):
         assert a.read_bytes() == b.read_bytes(), a.name
     assert first[1].read_bytes().startswith(PNG) and first[3].read_bytes().startswith(PNG)
     agreement = first[0].read_text()
-    assert "### canonical_mlp / full" in agreement and "### canonical_mlp / numpy" in agreement
+    assert "### canonical_mlp / full on `m`" in agreement and "### canonical_mlp / numpy on `m`" in agreement
     # a, b bitwise and c 6 digits away (1e-7 relative at the last repeat) form lineage 1
     assert "| 1 | lineage | 3 |" in agreement and "| 2 | alone | 1 |" in agreement
-    assert "install-failed" in agreement and "`records/broken/environment.json`" in agreement
+    assert "install-failed" in agreement and "`records/m/broken/environment.json`" in agreement
     stats = first[2].read_text()
     assert "| a | 6 | 0.35 |" in stats                   # mean of 0.1..0.6
     assert "| a | b | 6 | 6 | 0 |" in stats              # complete separation: U = 0
-    assert "crashed" in stats and "`records/a/canonical_mlp/none.json`" in stats
+    assert "crashed" in stats and "`records/m/a/canonical_mlp/none.json`" in stats
 
 
 def test_empty_results_still_give_documents(tmp_path):
@@ -56,13 +71,13 @@ def test_agree_minimal_and_stats_commands(tmp_path, capsys):
     base = ["--results", str(results)]
     assert cli.main(base + ["agree", "--recipe", "full"]) == 0
     out = capsys.readouterr().out
-    assert "### canonical_mlp / full" in out and "numpy" not in out
+    assert "### canonical_mlp / full on `m`" in out and "numpy" not in out
     assert cli.main(base + ["minimal"]) == 0
     out = capsys.readouterr().out
-    row = next(line for line in out.splitlines() if line.startswith("| c |"))
-    assert row.startswith("| c | canonical_mlp | numpy | numpy |")
-    assert cli.main(base + ["stats", "--no-run", "--out", str(tmp_path / "out")]) == 0
-    assert "95% CI" in capsys.readouterr().out and (tmp_path / "out" / "stats.png").is_file()
+    row = next(line for line in out.splitlines() if line.startswith("| `m` | c |"))
+    assert row.startswith("| `m` | c | canonical_mlp | numpy | numpy |")
+    assert cli.main(base + ["stats", "--no-run"]) == 0
+    assert "95% CI" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("have, wanted, expected", [(30, 30, []), (0, 30, [10, 10, 10]),
@@ -76,8 +91,10 @@ def test_top_up_records_repeats_until_n(tmp_path, monkeypatch, cell_factory):
     results = tmp_path / "results"
     from conftest import TEST_SCENARIOS
     sha = run.sha256(TEST_SCENARIOS / "numpy_draw.py")
-    write_record(results, "topped", "none", [[0.1, 0.2, 0.3]], scenario="numpy_draw", sha=sha)
-    monkeypatch.setattr(repeats.environment, "ensure", lambda c, envs: _ok_outcome(tmp_path))
+    machine = machines.this_machine()
+    write_record(results, "topped", "none", [[0.1, 0.2, 0.3]], scenario="numpy_draw", sha=sha,
+                 machine=machine)
+    monkeypatch.setattr(repeats.environments, "ensure", lambda c, envs: _ok_outcome(tmp_path))
     calls = []
 
     def fake_replay(python, cell, path, recipe, timeout, extra_env=None, repeats=None):
@@ -88,12 +105,12 @@ def test_top_up_records_repeats_until_n(tmp_path, monkeypatch, cell_factory):
     added = repeats.top_up(cell, results, tmp_path / "envs", wanted=8, per_process=2,
                            scenarios_dir=TEST_SCENARIOS, echo=lambda _: None)
     assert added == {"numpy_draw": 5} and calls == [("none", 2), ("none", 2), ("none", 1)]  # 3 + 5 = 8
-    record = records.read(samples.repeats_path(results, "topped", "numpy_draw"))
+    record = records.read(records.repeats_path(results, machine, "topped", "numpy_draw"))
     assert record["kind"] == "repeats" and record["recipe"] == "none" and record["complete"]
     assert [r["index"] for r in record["replays"]] == [0, 1, 2]
-    assert repeats.pooled_count(results, "topped", "numpy_draw") == 8
+    assert repeats.pooled_count(results, machine, "topped", "numpy_draw") == 8
     assert repeats.top_up(cell, results, tmp_path / "envs", wanted=8, scenarios_dir=TEST_SCENARIOS) == {}
-    write_record(results, "topped", "none", [[0.1]], scenario="numpy_draw", sha="other")
+    write_record(results, "topped", "none", [[0.1]], scenario="numpy_draw", sha="other", machine=machine)
     said = []
     assert repeats.top_up(cell, results, tmp_path / "envs", wanted=20, scenarios_dir=TEST_SCENARIOS,
                           echo=said.append) == {}
@@ -101,7 +118,7 @@ def test_top_up_records_repeats_until_n(tmp_path, monkeypatch, cell_factory):
 
 
 def _ok_outcome(tmp_path):
-    from harness.environment import EnvOutcome
+    from harness.build.environments import EnvOutcome
     return EnvOutcome("ok", str(tmp_path), python="python", installer="host", env_hash="e")
 
 
@@ -118,10 +135,9 @@ def test_real_fixture_records(tmp_path, root):
 
 
 def test_stats_restricted_to_chosen_cells(root):
-    from harness.analysis import stats_markdown
-    results = root / "tests" / "data" / "results"
-    both, _ = stats_markdown(results)
+    rs, found = load(root / "tests" / "data" / "results")
+    both, _ = publish.stats_markdown(rs, found)
     assert "over the 1 comparison(s)" in both
-    one, pools = stats_markdown(results, {"keras2.0.3-theano0.9.0-python3.6"})
+    one, pools = publish.stats_markdown(rs, found, {"keras2.0.3-theano0.9.0-python3.6"})
     assert [p.cell for p in pools] == ["keras2.0.3-theano0.9.0-python3.6"]
     assert "tensorflow1.1.0" not in one

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from harness.analysis import stats
+from harness.derive import stats
 
 
 def test_describe_matches_hand_computation():
