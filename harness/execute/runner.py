@@ -159,6 +159,8 @@ def _shape_problem(result) -> str | None:
         return "result lacks schema/status"
     if result["status"] not in WORKER_STATUSES:
         return f"result has an unknown status {str(result['status'])[:80]!r}"
+    if result["status"] == "not-applicable" and not isinstance(result.get("reason"), str):
+        return "result has status not-applicable but no reason"
     if result["status"] not in VALUE_STATUSES:
         return None
     for key, kind in REQUIRED_VALUE_KEYS.items():

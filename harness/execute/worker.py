@@ -25,6 +25,7 @@ Result format history (RESULT_SCHEMA):
 from __future__ import absolute_import, division, print_function
 
 import argparse
+import contextlib
 import hashlib
 import json
 import math
@@ -35,8 +36,10 @@ import random
 import sys
 import time
 import traceback
+import types
 
 RESULT_SCHEMA = 2
+SCENARIO_CONTRACTS = (1, 2)
 RECIPES = ("none", "numpy", "tutorial", "full", "strict")
 APIS = ("keras2", "tf.keras", "tf-keras", "keras3", "none")
 BACKENDS = ("tensorflow", "theano", "cntk", "jax", "torch", "none")
@@ -51,7 +54,12 @@ THREAD_VARS = (
     "CUDA_VISIBLE_DEVICES",
 )
 EXIT_OUT_UNWRITABLE = 3   # no result can be written; the message says why (2 is argparse's)
+# Exit code 0: the scenario ran to one of these outcomes (1: import-failed, crashed, and so on).
+RAN_TO_AN_OUTCOME = ("ok", "non-finite", "not-applicable", "gpu-fallback")
 TEXT_LIMIT = 4000   # characters of any one free text kept in a result (message, traceback, reason)
+LOSS_TRACE_LIMIT = 2000   # epochs of one repeat's loss trace kept (first and last halves)
+TEXT_TYPES = (type(u""), type(""))
+clock = getattr(time, "perf_counter", time.time)
 SINGLE_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                       "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
 
@@ -320,8 +328,21 @@ def observe(api, backend, lib, keras, result):
 
 
 # --------------------------------------------------------------------------------------------
-# Scenario
+# Scenario: contract 1 is run_once(keras, np); contract 2 adds declarations and a ctx argument.
 # --------------------------------------------------------------------------------------------
+def load_support():
+    """scenario_support.py, beside this file, as the module `scenario_support` (importable by
+    scenarios) without putting this directory on sys.path."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenario_support.py")
+    with open(path, "rb") as handle:
+        source = handle.read()
+    module = types.ModuleType("scenario_support")
+    module.__file__ = path
+    exec(compile(source, path, "exec"), module.__dict__)
+    sys.modules["scenario_support"] = module
+    return module
+
+
 def load_scenario(path):
     """Execute a scenario file and return its namespace (NAME, REPEATS, run_once)."""
     with open(path, "rb") as handle:
@@ -333,22 +354,163 @@ def load_scenario(path):
     return namespace, hashlib.sha256(source).hexdigest()
 
 
-def run_repeats(scenario, keras, repeats, result):
-    """Call run_once `repeats` times; a NaN or infinite value is kept as float.hex text only."""
+def scenario_plan(namespace, path):
+    """The scenario's declarations, checked, with the defaults of contract 1."""
+    contract = namespace.get("CONTRACT", 1)
+    if contract not in SCENARIO_CONTRACTS:
+        raise ValueError("scenario declares CONTRACT = %s; this worker runs contracts %s"
+                         % (short_repr(contract), ", ".join(map(str, SCENARIO_CONTRACTS))))
+    missing = [key for key in ("NAME", "METRIC", "REPEATS") if key not in namespace]
+    if contract >= 2 and missing:
+        raise ValueError("a contract-2 scenario must define %s" % ", ".join(missing))
+    plan = {"contract": contract, "repeats": namespace.get("REPEATS", 10),
+            "name": namespace.get("NAME", os.path.splitext(os.path.basename(path))[0]),
+            "metric": namespace.get("METRIC", "MSE"), "timeout": namespace.get("TIMEOUT"),
+            "data_seed": namespace.get("DATA_SEED")}
+    for key, check, meaning in PLAN_CHECKS:
+        if not check(plan[key]):
+            raise ValueError("scenario %s is %s, not %s" % (key.upper(), short_repr(plan[key]), meaning))
+    plan["name"], plan["metric"] = bounded(plan["name"], 200), bounded(plan["metric"], 200)
+    return plan
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+PLAN_CHECKS = (
+    ("repeats", lambda v: _is_int(v) and v >= 1, "a positive integer"),
+    ("timeout", lambda v: v is None or isinstance(v, numbers.Real) and not isinstance(v, bool) and v > 0,
+     "a positive number of seconds"),
+    ("data_seed", lambda v: v is None or _is_int(v) and 0 <= v < 2 ** 32, "an integer in [0, 2**32)"),
+    ("name", lambda v: isinstance(v, TEXT_TYPES), "text"),
+    ("metric", lambda v: isinstance(v, TEXT_TYPES), "text"),
+)
+
+
+class Facts(dict):
+    """The cell as a scenario's applies(info) sees it; keys read as attributes too (info.backend)."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name)
+
+
+def scenario_facts(args, lib, keras):
+    version = keras_version(keras)
+    return Facts(api=args.api, backend=args.backend, device=args.device, keras=version,
+                 keras_major=major_of(version),
+                 backend_version=str(getattr(lib, "__version__", None)) if lib is not None else None,
+                 python=platform.python_version(), numpy=module_version("numpy"))
+
+
+def major_of(version):
+    try:
+        return int(str(version).split(".")[0])
+    except ValueError:
+        return None
+
+
+def not_applicable_reason(scenario, facts):
+    """None when the scenario applies to this cell, else the reason its applies(info) gave."""
+    applies = scenario.get("applies")
+    if applies is None:
+        return None
+    answer = applies(facts)
+    if answer is True:
+        return None
+    if isinstance(answer, TEXT_TYPES) and answer:
+        return bounded(answer, 500)
+    return "applies(info) returned %s" % short_repr(answer)
+
+
+class Context(object):
+    """The `ctx` a contract-2 run_once(keras, np, ctx) receives, fresh for every repeat.
+
+    Attributes: api, backend, device, keras_major (None without Keras), info (the applies() facts),
+    data_rng (numpy RandomState(DATA_SEED), new for each repeat, so every repeat sees the same
+    data), phases, losses. Methods: phase(name), fit_timer(), loss_trace(history_or_list), and
+    every helper of scenario_support (ctx.dense_input, ctx.weights_digest, ...).
+    """
+
+    def __init__(self, support, keras, facts, data_seed):
+        self.support, self.keras, self.info = support, keras, facts
+        self.api, self.backend, self.device = facts["api"], facts["backend"], facts["device"]
+        self.keras_major = facts["keras_major"]
+        self.phases, self.losses = {}, None
+        self._data_seed, self._data_rng = data_seed, None
+
+    def __getattr__(self, name):
+        support = self.__dict__.get("support")
+        if support is None or name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(support, name)
+
+    @property
+    def data_rng(self):
+        if self._data_seed is None:
+            raise ValueError("ctx.data_rng needs DATA_SEED = <integer> in the scenario")
+        if self._data_rng is None:
+            import numpy
+            self._data_rng = numpy.random.RandomState(self._data_seed)
+        return self._data_rng
+
+    def add_phase(self, name, seconds):
+        self.phases[name] = self.phases.get(name, 0.0) + seconds
+
+    @contextlib.contextmanager
+    def phase(self, name):
+        """Time a part of the repeat: `with ctx.phase("build"): ...` (repeated names add up)."""
+        start = clock()
+        try:
+            yield
+        finally:
+            self.add_phase(name, clock() - start)
+
+    def fit_timer(self):
+        """A keras callback splitting a fit into 'fit_first_epoch' and 'fit_later_epochs'."""
+        return self.support.fit_timer(self.keras, self.add_phase)
+
+    def loss_trace(self, history):
+        """Record this repeat's per-epoch loss: a History from fit(), its .history, or a list."""
+        self.losses = self.support.loss_values(history)
+
+
+def run_repeats(scenario, plan, keras, facts, support, result):
+    """Call run_once plan['repeats'] times; a NaN or infinite value is kept as float.hex text only."""
     import numpy
-    values, hexes, fits = [], [], []
-    result.update({"values": values, "values_hex": hexes, "fit_seconds": fits})
-    for _ in range(repeats):
-        start = time.time()
-        value = scenario["run_once"](keras, numpy)
-        fits.append(time.time() - start)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
-            raise TypeError("run_once returned %s, not a number" % short_repr(value))
-        value = float(value)
+    values, hexes, fits, phases, traces = [], [], [], [], []
+    result.update({"values": values, "values_hex": hexes, "fit_seconds": fits, "phase_seconds": phases,
+                   "loss_traces": traces})
+    for _ in range(plan["repeats"]):
+        ctx = Context(support, keras, facts, plan["data_seed"]) if plan["contract"] >= 2 else None
+        start = clock()
+        value = scenario["run_once"](*((keras, numpy) if ctx is None else (keras, numpy, ctx)))
+        seconds = clock() - start
+        value = as_number(value)
+        fits.append(seconds)
+        phases.append(ctx.phases if ctx is not None else {})
+        traces.append(trace_hex(ctx.losses) if ctx is not None and ctx.losses is not None else None)
         values.append(value if finite(value) else None)
         hexes.append(value.hex())
         print("repeat %d: %r" % (len(values), value))
     return "ok" if None not in values else "non-finite"
+
+
+def as_number(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) and not hasattr(value, "__float__"):
+        raise TypeError("run_once returned %s, not a number" % short_repr(value))
+    return float(value)
+
+
+def trace_hex(losses):
+    """A loss trace as float.hex text, its middle cut when it is longer than LOSS_TRACE_LIMIT."""
+    if len(losses) > LOSS_TRACE_LIMIT:
+        half = LOSS_TRACE_LIMIT // 2
+        losses = losses[:half] + losses[-half:]
+    return [float(x).hex() for x in losses]
 
 
 def short_repr(value):
@@ -374,7 +536,7 @@ def parse_args(argv):
     parser.add_argument("--api", required=True, choices=APIS)
     parser.add_argument("--backend", required=True, choices=BACKENDS)
     parser.add_argument("--device", default="cpu", choices=("cpu", "gpu"))
-    parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--repeats", type=positive_int, default=None)
     parser.add_argument("--out", required=True)
     return parser.parse_args(argv)
 
@@ -423,6 +585,13 @@ def out_problem(path):
     return None
 
 
+def positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("%s is not a positive integer" % text)
+    return value
+
+
 def write_result(path, result):
     tmp = path + ".tmp%d" % os.getpid()
     with open(tmp, "w") as handle:
@@ -453,21 +622,35 @@ def execute(args, result):
     log = SeedLog()
     result["seed_calls"], result["seed_unavailable"] = log.calls, log.unavailable
     result["phase"] = "import"
+    imports = result["import_phase_seconds"] = {}
+    start = clock()
     lib = import_backend(args.backend)
+    imports["backend"] = clock() - start
     result["phase"] = "seed"
     apply_before_keras(args.recipe, args.backend, lib, log)
     result["phase"] = "import"
+    start = clock()
     keras = import_keras(args.api)
+    imports["keras"] = clock() - start
     result["import_seconds"] = time.time() - started
     result["phase"] = "seed"
     apply_after_keras(args.recipe, args.api, args.backend, lib, keras, log)
     observe(args.api, args.backend, lib, keras, result)
     result["phase"] = "scenario"
+    support = load_support()
     scenario, digest = load_scenario(args.scenario)
-    result["scenario_name"] = bounded(scenario.get("NAME", os.path.splitext(os.path.basename(args.scenario))[0]), 200)
-    result["scenario_sha256"] = digest
-    repeats = args.repeats if args.repeats is not None else int(scenario.get("REPEATS", 10))
-    result["status"] = run_repeats(scenario, keras, repeats, result)
+    plan = scenario_plan(scenario, args.scenario)
+    if args.repeats is not None:
+        plan["repeats"] = args.repeats
+    result.update(scenario_name=plan["name"], scenario_sha256=digest, contract=plan["contract"],
+                  metric=plan["metric"], repeats=plan["repeats"], timeout=plan["timeout"],
+                  data_seed=plan["data_seed"])
+    facts = scenario_facts(args, lib, keras)
+    reason = not_applicable_reason(scenario, facts)
+    if reason is not None:
+        result["status"], result["reason"] = "not-applicable", reason
+        return
+    result["status"] = run_repeats(scenario, plan, keras, facts, support, result)
 
 
 def main(argv=None):
@@ -490,7 +673,7 @@ def main(argv=None):
         traceback.print_exc()
     result["total_seconds"] = time.time() - started
     write_result(args.out, result)
-    return 0 if result["status"] in ("ok", "non-finite") else 1
+    return 0 if result["status"] in RAN_TO_AN_OUTCOME else 1
 
 
 if __name__ == "__main__":

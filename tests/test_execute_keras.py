@@ -1,0 +1,55 @@
+"""The worker with a real Keras: contract 2 timings and traces leave the canonical numbers unchanged.
+
+Needs an interpreter with Keras installed, named by HARNESS_TEST_KERAS_PYTHON (for example a
+Keras 3 + JAX environment built by the harness); skipped otherwise."""
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, TEST_SCENARIOS
+from harness import paths
+
+pytestmark = pytest.mark.e2e
+PYTHON = os.environ.get("HARNESS_TEST_KERAS_PYTHON")
+
+
+def run(tmp_path, scenario_path, recipe, name, repeats=None):
+    if not PYTHON:
+        pytest.skip("set HARNESS_TEST_KERAS_PYTHON to an interpreter with Keras 3 and JAX installed")
+    out = tmp_path / f"{name}.json"
+    command = [PYTHON, str(paths.WORKER), "--scenario", str(scenario_path), "--recipe", recipe, "--api", "keras3",
+               "--backend", "jax", "--out", str(out)] + (["--repeats", str(repeats)] if repeats else [])
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, KERAS_BACKEND="jax"))
+    result = json.loads(out.read_text())
+    assert result["status"] == "ok", (result.get("error"), done.stderr[-2000:])
+    return result
+
+
+def test_contract_2_matches_the_canonical_scenario_bitwise_and_reports_phases(tmp_path):
+    v2 = run(tmp_path, TEST_SCENARIOS / "keras_mlp_v2.py", "full", "v2")
+    v1 = run(tmp_path, ROOT / "scenarios" / "canonical_mlp.py", "full", "v1", repeats=3)
+    assert v2["values_hex"] == v1["values_hex"]       # the timer callback and phases change nothing
+    for phases in v2["phase_seconds"]:
+        assert set(phases) == {"build", "fit", "fit_first_epoch", "fit_later_epochs", "evaluate"}
+        assert phases["fit_first_epoch"] + phases["fit_later_epochs"] <= phases["fit"]
+        # each fresh model is traced and compiled in its first epoch: slower than a later one
+        assert phases["fit_first_epoch"] > 5 * phases["fit_later_epochs"] / (100 - 1)
+    for trace in v2["loss_traces"]:
+        assert len(trace) == 100
+        assert float.fromhex(trace[-1]) < float.fromhex(trace[0])
+    print(v2["phase_seconds"], v2["import_phase_seconds"])
+    assert set(v2["import_phase_seconds"]) == {"backend", "keras"}
+
+
+def test_initial_weights_are_fixed_by_the_full_recipe_only(tmp_path):
+    seeded = run(tmp_path, TEST_SCENARIOS / "initial_weights.py", "full", "seeded")
+    again = run(tmp_path, TEST_SCENARIOS / "initial_weights.py", "full", "again")
+    unseeded = run(tmp_path, TEST_SCENARIOS / "initial_weights.py", "none", "unseeded")
+    assert seeded["metric"] == "weights digest"
+    assert seeded["values_hex"] == again["values_hex"]
+    assert seeded["values"][0] != unseeded["values"][0]
+    assert len(set(seeded["values"])) == 3    # the seed is set once per process: each model differs
