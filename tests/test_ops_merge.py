@@ -6,7 +6,6 @@ import sys
 import pytest
 
 from harness import cli
-from harness.store import records
 from harness.store.resultset import ResultSet
 from support import write_record
 

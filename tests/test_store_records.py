@@ -1,7 +1,6 @@
 """Records: paths by machine, atomic strict-JSON writes, validation naming file and field, the
 schema-1 -> 2 upgrade on real old records from two machines, machines, and the result set."""
 import json
-import os
 import stat
 
 import pytest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..derive.bisect import ASSUMPTION, Bisection, outcome_of, search
+from ..derive.bisect import outcome_of, search
 from ..store import machines, records
 from . import run
 

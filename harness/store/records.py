@@ -257,11 +257,11 @@ def redact(value, replacements=()):
 
 
 def _upgrade_1_to_2(data: dict) -> dict:
-    from . import machines
+    from . import machine_facts
     data = redact(dict(data))
     if data.get("kind") == "machine" and isinstance(data.get("info"), dict):
-        data["label"] = machines.label(data["info"])
-        data["info"] = machines.complete_info(data["info"])
+        data["label"] = machine_facts.label(data["info"])
+        data["info"] = machine_facts.complete_info(data["info"])
     data["schema"] = 2
     return data
 
