@@ -121,6 +121,10 @@ def p_run(p):
     p.add_argument("--timeout", type=positive_float, help="seconds per worker process")
     p.add_argument("--rebuild", action="store_true", help="rebuild environments even when current")
     p.add_argument("--envs", type=Path, help="where environments live (default: .envs/)")
+    p.add_argument("--shard", metavar="I/N",
+                   help="run part I of N of the selection (deterministic, balanced by earlier timings)")
+    p.add_argument("--timings", type=Path, metavar="DIR",
+                   help="records whose timings balance --shard (default: the results directory)")
 
 
 def cmd_run(args) -> int:
@@ -128,6 +132,11 @@ def cmd_run(args) -> int:
     cells = _matrix(args).select(args.cells, args.tag)
     if not cells:
         raise CommandError("no cell matches the selection")
+    if args.shard:
+        cells = _shard(args, cells)
+        if not cells:
+            print(f"shard {args.shard}: no cell falls in this part; nothing to run")
+            return 0
     results = _results(args)
     _check_writable(results)
     for cell in cells:
@@ -136,6 +145,21 @@ def cmd_run(args) -> int:
     # Exit 0 even when cells failed: a failed install, import or crash is a recorded outcome.
     print(f"ran {len(cells)} cell(s); records in {results}; `harness publish` renders them")
     return 0
+
+
+def _shard(args, cells) -> list:
+    """Part I of N of the selected cells, balanced by the timings of earlier records."""
+    from .derive import shard
+    from .store.resultset import ResultSet
+    source = args.timings or _results(args)
+    known = shard.timings(ResultSet.load(source)) if Path(source).is_dir() else shard.Timings({}, {})
+    try:
+        chosen = shard.select(cells, args.shard, known, args.recipe, args.replays)
+    except shard.ShardError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"shard {args.shard}: {len(chosen)} of {len(cells)} cell(s): "
+          + (" ".join(c.name for c in chosen) or "none"))
+    return chosen
 
 
 def _check_writable(results: Path):
