@@ -16,16 +16,22 @@ pytestmark = pytest.mark.e2e
 PYTHON = os.environ.get("HARNESS_TEST_KERAS_PYTHON")
 
 
-def run(tmp_path, scenario_path, recipe, name, repeats=None):
+def has(module):
     if not PYTHON:
-        pytest.skip("set HARNESS_TEST_KERAS_PYTHON to an interpreter with Keras 3 and JAX installed")
+        pytest.skip("set HARNESS_TEST_KERAS_PYTHON to an interpreter with Keras 3 and JAX (and torch) installed")
+    if subprocess.run([PYTHON, "-c", "import " + module], capture_output=True).returncode:
+        pytest.skip(f"{PYTHON} has no {module}")
+
+
+def run(tmp_path, scenario_path, recipe, name, repeats=None, backend="jax", device="cpu", status="ok"):
+    has(backend)
     out = tmp_path / f"{name}.json"
     command = [PYTHON, str(paths.WORKER), "--scenario", str(scenario_path), "--recipe", recipe, "--api", "keras3",
-               "--backend", "jax", "--out", str(out)] + (["--repeats", str(repeats)] if repeats else [])
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600,
-                          env=dict(os.environ, KERAS_BACKEND="jax"))
+               "--backend", backend, "--device", device, "--out", str(out)]
+    done = subprocess.run(command + (["--repeats", str(repeats)] if repeats else []), capture_output=True, text=True,
+                          timeout=600, env=dict(os.environ, KERAS_BACKEND=backend))
     result = json.loads(out.read_text())
-    assert result["status"] == "ok", (result.get("error"), done.stderr[-2000:])
+    assert result["status"] == status, (result.get("error"), done.stderr[-2000:])
     return result
 
 
@@ -41,8 +47,9 @@ def test_contract_2_matches_the_canonical_scenario_bitwise_and_reports_phases(tm
     for trace in v2["loss_traces"]:
         assert len(trace) == 100
         assert float.fromhex(trace[-1]) < float.fromhex(trace[0])
-    print(v2["phase_seconds"], v2["import_phase_seconds"])
     assert set(v2["import_phase_seconds"]) == {"backend", "keras"}
+    assert v2["observed"]["device_used"] == "cpu" and v2["observed"]["gpu"]["platform"] == "cpu"
+    assert v2["observed"]["gpu"]["gpus"] == []
 
 
 def test_initial_weights_are_fixed_by_the_full_recipe_only(tmp_path):
@@ -53,3 +60,29 @@ def test_initial_weights_are_fixed_by_the_full_recipe_only(tmp_path):
     assert seeded["values_hex"] == again["values_hex"]
     assert seeded["values"][0] != unseeded["values"][0]
     assert len(set(seeded["values"])) == 3    # the seed is set once per process: each model differs
+
+
+def test_strict_torch_on_the_cpu(tmp_path):
+    result = run(tmp_path, TEST_SCENARIOS / "keras_mlp_v2.py", "strict", "torch", repeats=2, backend="torch")
+    assert "torch.use_deterministic_algorithms(True)" in result["seed_calls"]
+    assert not any("cudnn" in call for call in result["seed_calls"])   # GPU switches only on the GPU
+    assert result["observed"]["device_used"] == "cpu"
+    assert result["observed"]["backend_reported"] == "torch"
+    assert result["thread_env"]["CUDA_VISIBLE_DEVICES"] == ""
+
+
+def gpu_visible():
+    has("torch")
+    probe = "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"
+    if subprocess.run([PYTHON, "-c", probe], capture_output=True).returncode:
+        pytest.skip("needs a GPU that torch can use")
+
+
+def test_strict_torch_on_a_real_gpu(tmp_path):
+    gpu_visible()
+    result = run(tmp_path, TEST_SCENARIOS / "keras_mlp_v2.py", "strict", "gpu", repeats=2, backend="torch",
+                 device="gpu")
+    observed = result["observed"]
+    assert observed["device_used"] == "gpu" and observed["gpu"]["gpus"][0]["capability"]
+    assert "torch.backends.cudnn.deterministic = True" in result["seed_calls"]
+    assert "env CUBLAS_WORKSPACE_CONFIG=:4096:8" in result["seed_calls"]

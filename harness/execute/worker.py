@@ -33,6 +33,7 @@ import numbers
 import os
 import platform
 import random
+import re
 import sys
 import time
 import traceback
@@ -51,7 +52,7 @@ THREAD_VARS = (
     "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "TF_DETERMINISTIC_OPS",
     "TF_CUDNN_DETERMINISTIC", "TF_ENABLE_ONEDNN_OPTS", "TF_USE_LEGACY_KERAS", "XLA_FLAGS",
     "CUBLAS_WORKSPACE_CONFIG", "THEANO_FLAGS", "KERAS_BACKEND", "PYTHONHASHSEED",
-    "CUDA_VISIBLE_DEVICES",
+    "CUDA_VISIBLE_DEVICES", "JAX_PLATFORMS",
 )
 EXIT_OUT_UNWRITABLE = 3   # no result can be written; the message says why (2 is argparse's)
 # Exit code 0: the scenario ran to one of these outcomes (1: import-failed, crashed, and so on).
@@ -99,6 +100,7 @@ def _joined_flags(existing, flag, sep):
 def reexec_if_needed(args):
     """Re-run this process once with the recipe's environment variables in place."""
     wanted = recipe_environment(args.recipe, args.backend, args.device, os.environ)
+    wanted.update(device_environment(args.backend, args.device))
     missing = dict((k, v) for k, v in wanted.items() if os.environ.get(k) != v)
     if not missing or os.environ.get(REEXEC_FLAG):
         return
@@ -160,7 +162,7 @@ def tf_major(lib):
     return int(lib.__version__.split(".")[0])
 
 
-def strict_before_keras(backend, lib, log):
+def strict_before_keras(backend, lib, log, device="cpu"):
     """Single-threaded execution and op determinism that must precede the keras import."""
     log.calls.append("env " + " ".join("%s=%s" % (k, os.environ.get(k)) for k in SINGLE_THREAD_VARS))
     if backend == "tensorflow" and tf_major(lib) >= 2:
@@ -175,7 +177,10 @@ def strict_before_keras(backend, lib, log):
         else:
             log.missing("tf.config.experimental.enable_op_determinism()", "TensorFlow < 2.8; TF_DETERMINISTIC_OPS=1 set instead")
     elif backend == "torch":
-        log.call("torch.use_deterministic_algorithms(True)", lib.use_deterministic_algorithms, True)
+        if hasattr(lib, "use_deterministic_algorithms"):
+            log.call("torch.use_deterministic_algorithms(True)", lib.use_deterministic_algorithms, True)
+        else:
+            log.missing("torch.use_deterministic_algorithms(True)", "torch < 1.8")
         log.call("torch.set_num_threads(1)", lib.set_num_threads, 1)
         try:
             log.call("torch.set_num_interop_threads(1)", lib.set_num_interop_threads, 1)
@@ -191,6 +196,27 @@ def strict_before_keras(backend, lib, log):
                         "Theano %s does not recognise the flag (ignored)" % getattr(lib, "__version__", "?"))
     elif backend == "jax":
         log.missing("jax single-thread switch", "no stable XLA CPU flag; thread variables set, XLA_FLAGS deterministic ops on GPU only")
+    if device == "gpu":
+        strict_on_gpu(backend, lib, log)
+
+
+def strict_on_gpu(backend, lib, log):
+    """The GPU switches: cuDNN and cuBLAS algorithm choice, XLA's deterministic ops. The variables
+    come from recipe_environment; they are recorded here beside the calls."""
+    if backend == "torch":
+        cudnn = lib.backends.cudnn
+        log.call("torch.backends.cudnn.deterministic = True", setattr, cudnn, "deterministic", True)
+        log.call("torch.backends.cudnn.benchmark = False", setattr, cudnn, "benchmark", False)
+        log.calls.append("env CUBLAS_WORKSPACE_CONFIG=%s" % os.environ.get("CUBLAS_WORKSPACE_CONFIG"))
+    elif backend == "jax":
+        log.calls.append("env XLA_FLAGS=%s" % os.environ.get("XLA_FLAGS"))
+    elif backend == "tensorflow":
+        log.calls.append("env TF_DETERMINISTIC_OPS=%s TF_CUDNN_DETERMINISTIC=%s"
+                         % (os.environ.get("TF_DETERMINISTIC_OPS"), os.environ.get("TF_CUDNN_DETERMINISTIC")))
+        version = tuple(int(p) for p in re.findall(r"\d+", lib.__version__)[:2])
+        if version < (2, 1):
+            log.missing("TF_DETERMINISTIC_OPS=1", "TensorFlow %s predates it (2.1); only TF_CUDNN_DETERMINISTIC "
+                        "applies" % lib.__version__)
 
 
 def theano_knows(lib, flag):
@@ -211,7 +237,7 @@ def strict_after_keras(backend, lib, keras, log):
                  keras.backend.set_session, session)
 
 
-def apply_before_keras(recipe, backend, lib, log):
+def apply_before_keras(recipe, backend, lib, log, device="cpu"):
     """Everything the recipe does before `import keras`."""
     if recipe == "none":
         return
@@ -223,7 +249,7 @@ def apply_before_keras(recipe, backend, lib, log):
     if recipe in ("tutorial", "full", "strict"):
         seed_backend(backend, lib, log)
     if recipe == "strict":
-        strict_before_keras(backend, lib, log)
+        strict_before_keras(backend, lib, log, device)
 
 
 def apply_after_keras(recipe, api, backend, lib, keras, log):
@@ -300,7 +326,7 @@ def observe_devices(backend, lib):
         if backend == "torch":
             found = ["cpu"]
             if lib.cuda.is_available():
-                found += [lib.cuda.get_device_name(i) for i in range(lib.cuda.device_count())]
+                found += ["cuda:%d %s" % (i, lib.cuda.get_device_name(i)) for i in range(lib.cuda.device_count())]
             return found
         if backend == "theano":
             return [str(lib.config.device)]
@@ -322,9 +348,160 @@ def observe(api, backend, lib, keras, result):
         "backend_reported": observe_backend_name(keras) if keras is not None else None,
         "backend_library": {backend: str(getattr(lib, "__version__", None))} if lib is not None else {},
         "devices": observe_devices(backend, lib),
+        "gpu": gpu_facts(backend, lib),
     }
     if backend == "jax":
         result["observed"]["backend_library"]["jaxlib"] = module_version("jaxlib")
+
+
+# --------------------------------------------------------------------------------------------
+# Devices: the GPU facts each framework reports, and the device a replay actually ran on.
+# --------------------------------------------------------------------------------------------
+GPU_MARKERS = ("gpu", "cuda", "rocm")
+
+
+def device_environment(backend, device):
+    """Variables that keep a CPU cell on the CPU of a machine with a GPU (none for a GPU cell)."""
+    if device != "cpu":
+        return {}
+    env = {"CUDA_VISIBLE_DEVICES": ""}
+    if backend == "jax":
+        env["JAX_PLATFORMS"] = "cpu"
+    return env
+
+
+def device_fallback(requested, devices):
+    """Why a replay that asked for the GPU ran without one, or None (also for CPU replays).
+
+    `devices` is any recorded list naming devices: observed['devices'] or [observed['device_used']]
+    ("/physical_device:GPU:0", "cuda:0", "gpu" count as GPUs; "CpuDevice(id=0)", "cpu" do not)."""
+    if requested != "gpu":
+        return None
+    names = [as_text(d) for d in devices or ()]
+    if any(marker in name.lower() for name in names if not name.startswith("unknown")
+           for marker in GPU_MARKERS):
+        return None
+    return bounded("requested gpu, ran with %s" % (", ".join(names) or "no device listed"), 500)
+
+
+def nvidia_driver(path="/proc/driver/nvidia/version"):
+    """The NVIDIA kernel driver's version from /proc (cheap; None without that driver)."""
+    try:
+        with open(path) as handle:
+            line = handle.readline()
+    except (IOError, OSError):
+        return None
+    found = re.search(r"\s(\d+\.\d+(?:\.\d+)*)\s", line)
+    return found.group(1) if found else bounded(line.strip(), 200)
+
+
+def gpu_facts(backend, lib):
+    """GPU model(s), compute capability, CUDA and cuDNN versions as the backend reports them."""
+    facts = {"driver": nvidia_driver()}
+    probe = {"torch": torch_gpu_facts, "tensorflow": tf_gpu_facts, "jax": jax_gpu_facts}.get(backend)
+    if probe is not None and lib is not None:
+        try:
+            facts.update(probe(lib))
+        except Exception as exc:
+            facts["error"] = bounded("%s: %s" % (type(exc).__name__, as_text(exc)), 500)
+    return facts
+
+
+def torch_gpu_facts(torch):
+    cudnn = torch.backends.cudnn
+    facts = {"cuda": torch.version.cuda, "hip": getattr(torch.version, "hip", None),
+             "cudnn": cudnn.version() if cudnn.is_available() else None, "gpus": []}
+    if torch.cuda.is_available():
+        for index in range(torch.cuda.device_count()):
+            facts["gpus"].append({"name": torch.cuda.get_device_name(index),
+                                  "capability": "%d.%d" % tuple(torch.cuda.get_device_capability(index))})
+    return facts
+
+
+def tf_gpu_facts(tf):
+    facts = {"gpus": []}
+    build_info = getattr(getattr(tf, "sysconfig", None), "get_build_info", None)   # TF >= 2.3
+    if build_info is not None:
+        info = build_info()
+        facts.update(cuda=info.get("cuda_version"), cudnn=info.get("cudnn_version"),
+                     cuda_build=info.get("is_cuda_build"))
+    config = getattr(tf, "config", None)
+    listing = getattr(config, "list_physical_devices", None)                        # TF >= 2.1
+    details = getattr(getattr(config, "experimental", None), "get_device_details", None)
+    for gpu in listing("GPU") if listing is not None else ():
+        entry = {"device": gpu.name}
+        if details is not None:
+            found = details(gpu)
+            capability = found.get("compute_capability")
+            entry.update(name=found.get("device_name"),
+                         capability="%d.%d" % tuple(capability) if capability else None)
+        facts["gpus"].append(entry)
+    return facts
+
+
+def jax_gpu_facts(jax):
+    facts = {"platform": jax.default_backend(), "gpus": []}
+    for device in jax.devices():
+        if device.platform != "cpu":
+            facts["gpus"].append({"name": getattr(device, "device_kind", None), "platform": device.platform,
+                                  "capability": getattr(device, "compute_capability", None)})
+    try:  # the CUDA plugin's own report (jax >= 0.4.x); absent on CPU-only installs
+        from jax._src.lib import cuda_versions
+    except ImportError:
+        cuda_versions = None
+    if cuda_versions is not None:
+        for key, name in (("cuda", "cuda_runtime_get_version"), ("cudnn", "cudnn_get_version"),
+                          ("cuda_driver", "cuda_driver_get_version")):
+            if hasattr(cuda_versions, name):
+                facts[key] = getattr(cuda_versions, name)()
+    return facts
+
+
+def device_used(backend, lib):
+    """'gpu' or 'cpu': where the scenario's computations ran, as the backend shows it afterwards."""
+    if lib is None:
+        return "cpu"
+    probe = {"torch": torch_device_used, "tensorflow": tf_device_used, "jax": jax_device_used,
+             "theano": theano_device_used, "cntk": cntk_device_used}[backend]
+    try:
+        return probe(lib)
+    except Exception as exc:
+        return bounded("unknown (%s: %s)" % (type(exc).__name__, as_text(exc)), 500)
+
+
+def torch_device_used(torch):
+    """Keras 3 puts tensors on CUDA when it is available; memory allocated there proves it."""
+    if not torch.cuda.is_available() or not torch.cuda.is_initialized():
+        return "cpu"
+    return "gpu" if torch.cuda.max_memory_allocated() > 0 else "cpu"
+
+
+def tf_device_used(tf):
+    """TF places ops on a visible GPU by default; its peak memory (TF >= 2.5) confirms the use."""
+    if tf_major(tf) < 2:
+        from tensorflow.python.client import device_lib
+        return "gpu" if any(d.device_type == "GPU" for d in device_lib.list_local_devices()) else "cpu"
+    if not tf.config.list_logical_devices("GPU"):
+        return "cpu"
+    memory = getattr(tf.config.experimental, "get_memory_info", None)
+    if memory is None:
+        return "gpu"
+    return "gpu" if memory("GPU:0").get("peak", 0) > 0 else "cpu"
+
+
+def jax_device_used(jax):
+    platform_name = jax.default_backend()
+    return "gpu" if platform_name in ("gpu", "cuda", "rocm") else platform_name
+
+
+def theano_device_used(theano):
+    device = str(theano.config.device)
+    return "gpu" if device.startswith(("cuda", "gpu", "opencl")) else "cpu"
+
+
+def cntk_device_used(cntk):
+    device = cntk.device.use_default_device()
+    return "gpu" if device.type() == cntk.device.DeviceKind.GPU else "cpu"
 
 
 # --------------------------------------------------------------------------------------------
@@ -610,6 +787,42 @@ def bounded(text, limit=TEXT_LIMIT):
     return u"%s\n... [%d characters cut] ...\n%s" % (text[:keep], len(text) - 2 * keep, text[-keep:])
 
 
+# Errors by which an op refuses to run under determinism switches; group 1 names the op.
+REFUSALS = (
+    re.compile(r"(\S+) does not have a deterministic implementation"),     # torch; XLA's HLO instructions
+    re.compile(r"not deterministic because it uses (CuBLAS)"),              # torch without CUBLAS_WORKSPACE_CONFIG
+    re.compile(r"[Dd]eterministic GPU implementation of (.+?),? (?:when [^,]*, )?(?:is )?not (?:currently )?available"),
+    re.compile(r"GPU (.+?) do(?:es)? not yet have a deterministic"),        # TF, e.g. MaxPool gradient under XLA
+)
+# Where TensorFlow names the exact op: a graph node (its last path part) or an eager op.
+OP_TAGS = (re.compile(r"\{\{node ([^}]+)\}\}"), re.compile(r"\[Op:(?!__)([\w.-]+)\]"))
+
+
+def determinism_refusal(message):
+    """The op an error says has no deterministic implementation, or None if it says no such thing."""
+    for pattern in REFUSALS:
+        found = pattern.search(message)
+        if found:
+            break
+    else:
+        return None
+    for tag in OP_TAGS:
+        named = tag.search(message)
+        if named:
+            return named.group(1).split("/")[-1]
+    return found.group(1)
+
+
+def failure(phase, exc_info):
+    """The status and error record of an exception that ended the run."""
+    error = describe_error(phase, exc_info)
+    op = determinism_refusal(as_text(exc_info[1]))
+    if op is not None:
+        error["op"] = op
+        return "determinism-unavailable", error
+    return ("import-failed" if phase == "import" else "crashed"), error
+
+
 def describe_error(phase, exc_info):
     exc_type, exc, tb = exc_info
     return {"phase": phase, "type": exc_type.__name__, "message": bounded(as_text(exc), TEXT_LIMIT // 2),
@@ -627,7 +840,7 @@ def execute(args, result):
     lib = import_backend(args.backend)
     imports["backend"] = clock() - start
     result["phase"] = "seed"
-    apply_before_keras(args.recipe, args.backend, lib, log)
+    apply_before_keras(args.recipe, args.backend, lib, log, args.device)
     result["phase"] = "import"
     start = clock()
     keras = import_keras(args.api)
@@ -650,7 +863,12 @@ def execute(args, result):
     if reason is not None:
         result["status"], result["reason"] = "not-applicable", reason
         return
-    result["status"] = run_repeats(scenario, plan, keras, facts, support, result)
+    status = run_repeats(scenario, plan, keras, facts, support, result)
+    used = result["observed"]["device_used"] = device_used(args.backend, lib)
+    fallback = device_fallback(args.device, [used])
+    if fallback is not None:
+        status, result["reason"] = "gpu-fallback", fallback
+    result["status"] = status
 
 
 def main(argv=None):
@@ -667,9 +885,7 @@ def main(argv=None):
     try:
         execute(args, result)
     except BaseException:
-        phase = result.get("phase")
-        result["status"] = "import-failed" if phase == "import" else "crashed"
-        result["error"] = describe_error(phase, sys.exc_info())
+        result["status"], result["error"] = failure(result.get("phase"), sys.exc_info())
         traceback.print_exc()
     result["total_seconds"] = time.time() - started
     write_result(args.out, result)
