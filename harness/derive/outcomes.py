@@ -33,6 +33,7 @@ class Outcome:
     seconds_per_fit: float | None
     import_seconds: float | None
     install_seconds: float | None
+    all_values: tuple = ()        # every ok replay's values, in replay order
 
     @property
     def cell_name(self) -> str:
@@ -81,7 +82,8 @@ def _from_record(record, rs, current_sha) -> Outcome:
         seconds_per_run=_median([r.get("wall_seconds") for r in record.replays]),
         seconds_per_fit=_median([s for r in ok for s in r.get("fit_seconds") or []]),
         import_seconds=_median([r.get("import_seconds") for r in ok]),
-        install_seconds=record.environment.get("install_seconds"))
+        install_seconds=record.environment.get("install_seconds"),
+        all_values=tuple(tuple(r["values"]) for r in ok))
 
 
 def _install_failures(env) -> list:
