@@ -359,6 +359,36 @@ def cmd_bisect(args) -> int:
     return 0
 
 
+def p_identify(p):
+    p.add_argument("numbers", nargs="*", help="the values (or text containing them); default: --file or stdin")
+    p.add_argument("--file", type=Path, help="a file with the numbers (a log, a table, a paper's text)")
+    p.add_argument("--top", type=positive_int, default=10, help="matches shown (default: 10)")
+
+
+def cmd_identify(args) -> int:
+    """Exit 0 when some record gives the same numbers or lineage, 1 when nothing matches."""
+    from .derive import identify
+    from .report import identify as identify_report
+    if args.numbers:
+        text = " ".join(args.numbers)
+    elif args.file:
+        try:
+            text = args.file.read_text(errors="replace")
+        except OSError as exc:
+            raise CommandError(f"{args.file}: cannot read ({exc.strerror})") from None
+    else:
+        text = sys.stdin.read()
+    printed = identify.parse(text)
+    rs, found = _load(args)
+    try:
+        matches = identify.identify(printed, found)
+    except identify.IdentifyError as exc:
+        raise CommandError(str(exc)) from None
+    labels = {m: rs.machine_label(m) for m in rs.machine_ids()}
+    print(identify_report.report(printed, matches, args.top, labels))
+    return 0 if matches else 1
+
+
 COMMANDS = {
     "list": (p_list, cmd_list, "list the cells of the matrix"),
     "check": (p_check, cmd_check, "validate the matrix, interpreters and generated files"),
@@ -372,6 +402,7 @@ COMMANDS = {
     "stats": (p_stats, cmd_stats, "statistics of unseeded values; top up to N values per cell"),
     "diff": (p_diff, cmd_diff, "compare two result sets (exit 1 when something changed)"),
     "bisect": (p_bisect, cmd_bisect, "first cell of a tagged ladder whose result changed"),
+    "identify": (p_identify, cmd_identify, "which recorded stack, recipe and machine produced these numbers"),
 }
 
 
