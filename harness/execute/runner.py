@@ -1,7 +1,10 @@
 """Running the worker in a fresh process: timeout on the whole process group, result via a
-file, and a defensive reading of what came back. Every outcome is a replay dict, never raised."""
+file, and a defensive reading of what came back. Every outcome of the worker is a replay dict,
+never raised; an interruption of the orchestrator itself (KeyboardInterrupt, a signal turned into
+an exception) kills the worker's process group and propagates."""
 from __future__ import annotations
 
+import ast
 import json
 import math
 import os
@@ -14,6 +17,7 @@ from pathlib import Path
 from .. import paths
 
 STDERR_TAIL = 3000      # bytes of the worker's stderr kept in a replay
+LOG_TAIL = 200000       # bytes of stdout and stderr kept in the log files
 TEXT_LIMIT = 4000       # characters of any error text kept in a replay
 RESULT_LIMIT = 16 << 20  # a result file larger than this is not read
 OUT_UNWRITABLE = 3      # the worker's exit code when it cannot write its result file
@@ -35,6 +39,8 @@ WORKER_STATUSES = ("ok", "non-finite", "not-applicable", "gpu-fallback", "determ
                    "import-failed", "crashed")
 VALUE_STATUSES = ("ok", "non-finite", "gpu-fallback")   # results that must carry their values
 REQUIRED_VALUE_KEYS = {"values": list, "values_hex": list, "fit_seconds": list}
+DEFAULT_TIMEOUT = 1800   # seconds, for a replay whose caller and scenario name none
+HEADER_NAMES = ("CONTRACT", "NAME", "METRIC", "REPEATS", "TIMEOUT", "DATA_SEED")
 HOST_ONLY_VARS = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP", "HARNESS_WORKER_REEXEC")
 
 
@@ -48,9 +54,40 @@ def worker_environment(cell_env: dict, extra_env: dict) -> dict:
     return env
 
 
-def run_replay(python, cell, scenario: Path, recipe: str, timeout: float, extra_env=None,
-               repeats: int | None = None, log_dir: Path | None = None) -> dict:
-    """Run one fresh worker process and return its replay dict."""
+def scenario_header(path: Path) -> dict:
+    """The scenario's literal declarations (TIMEOUT, REPEATS, ...), read without running it;
+    empty when the file does not parse on this Python (a scenario may be Python 2 only)."""
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8", errors="replace"))
+    except (SyntaxError, ValueError, OSError):
+        return {}
+    header = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and node.targets[0].id in HEADER_NAMES:
+            try:
+                header[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                pass
+    return header
+
+
+def replay_timeout(scenario: Path, timeout: float | None) -> float:
+    """The caller's timeout, else the scenario's declared TIMEOUT, else DEFAULT_TIMEOUT."""
+    if timeout is not None:
+        return timeout
+    declared = scenario_header(scenario).get("TIMEOUT")
+    ok = isinstance(declared, (int, float)) and not isinstance(declared, bool) and declared > 0
+    return declared if ok else DEFAULT_TIMEOUT
+
+
+def run_replay(python, cell, scenario: Path, recipe: str, timeout: float | None, extra_env=None,
+               repeats: int | None = None, log_dir: Path | None = None, on_start=None) -> dict:
+    """Run one fresh worker process and return its replay dict.
+
+    timeout None: the scenario's TIMEOUT. on_start(process) is called once the worker has started
+    (it leads its own process group: os.killpg(process.pid, ...) stops it and its children)."""
+    timeout = replay_timeout(scenario, timeout)
     with tempfile.TemporaryDirectory(prefix="harness-replay-") as tmp:
         out = Path(tmp) / "result.json"
         command = [str(python), str(paths.WORKER), "--scenario", str(scenario), "--recipe", recipe,
@@ -63,7 +100,14 @@ def run_replay(python, cell, scenario: Path, recipe: str, timeout: float, extra_
             process = subprocess.Popen(command, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL,
                                        env=worker_environment(cell.env_dict, extra_env or {}),
                                        cwd=tmp, start_new_session=True)
-            timed_out = _wait(process, timeout)
+            try:
+                if on_start is not None:
+                    on_start(process)
+                timed_out = _wait(process, timeout)
+            except BaseException:
+                _kill_group(process)
+                raise
+            _kill_group(process)   # whatever the worker left running in its group
         wall = time.time() - started
         stderr_text = _tail(stderr_path, STDERR_TAIL)
         if log_dir is not None:
@@ -87,16 +131,20 @@ def _kill_group(process):
     """Kill the worker and everything it started (compilers, helper processes, children)."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
+    except (ProcessLookupError, PermissionError):
         pass
     process.wait()
 
 
-def _tail(path: Path, size: int) -> str:
-    """The last `size` bytes of a file as text, without reading a flood of output whole."""
+def _tail_bytes(path: Path, size: int) -> bytes:
+    """The last `size` bytes of a file, without reading a flood of output whole."""
     with open(path, "rb") as handle:
         handle.seek(max(0, path.stat().st_size - size))
-        return handle.read().decode("utf-8", "replace")
+        return handle.read()
+
+
+def _tail(path: Path, size: int) -> str:
+    return _tail_bytes(path, size).decode("utf-8", "replace")
 
 
 def bounded(text, limit=TEXT_LIMIT) -> str:
@@ -204,4 +252,4 @@ def _json_safe(value):
 def _keep_logs(log_dir: Path, recipe: str, stdout_path: Path, stderr_path: Path):
     log_dir.mkdir(parents=True, exist_ok=True)
     for source, suffix in ((stdout_path, "stdout"), (stderr_path, "stderr")):
-        (log_dir / f"{recipe}.{suffix}.log").write_bytes(source.read_bytes()[-200000:])
+        (log_dir / f"{recipe}.{suffix}.log").write_bytes(_tail_bytes(source, LOG_TAIL))
