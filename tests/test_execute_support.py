@@ -1,5 +1,6 @@
 """scenario_support: the Keras 2/3 switches and the weights digest, checked without Keras."""
 import math
+import sys
 import types
 from fractions import Fraction
 
@@ -73,6 +74,13 @@ def test_dense_input_follows_the_keras_generation():
         assert model.added == [("Dense", 10)] and calls == [("Dense", 10, {"input_dim": 1})]
     keras, _, calls = fake_keras("2.3.1")
     assert support.input_layer(keras, [4]) == ("Input", (4,))
+
+
+def test_keras_major_falls_back_to_the_providing_package(monkeypatch):
+    """tf.keras in TF 2.16+ is keras._tf_keras.keras (Keras 3); in TF 2.13-2.15 keras.api._v2.keras."""
+    for version, expected in (("3.15.1", 3), ("2.13.1", 2)):
+        monkeypatch.setitem(sys.modules, "keras", types.SimpleNamespace(__version__=version))
+        assert support.keras_major(types.SimpleNamespace(__name__="keras._tf_keras.keras")) == expected
 
 
 def test_fit_timer_splits_the_first_epoch_from_the_rest(monkeypatch):

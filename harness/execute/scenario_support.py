@@ -9,6 +9,7 @@ Python 2.7 and 3.6 syntax.
 from __future__ import absolute_import, division, print_function
 
 import math
+import sys
 import time
 
 # weights_digest multiplies the weight at position i by 1 + (i mod DIGEST_PERIOD) / DIGEST_SCALE.
@@ -18,9 +19,13 @@ clock = getattr(time, "perf_counter", time.time)
 
 
 def keras_major(keras):
-    """The major version of a keras module: 2 for standalone Keras 2, tf.keras and tf-keras (tf.keras
-    in TF >= 2.13 has no __version__, and every tf.keras is a Keras 2), 3 for Keras 3."""
-    return int(str(getattr(keras, "__version__", "2")).split(".")[0])
+    """The major version of a keras module, from its __version__ or else its package's (tf.keras in
+    TF 2.13-2.15 and tf-keras have none of their own); 2 when neither says."""
+    version = getattr(keras, "__version__", None)
+    if version is None:
+        package = sys.modules.get(str(getattr(keras, "__name__", "")).split(".")[0])
+        version = getattr(package, "__version__", None) or "2"
+    return int(str(version).split(".")[0])
 
 
 def input_layer(keras, shape):

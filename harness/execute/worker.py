@@ -3,24 +3,44 @@
 
 Run BY PATH with the cell's own interpreter (never imported by the orchestrator at run time):
 
-    python worker.py --scenario FILE --recipe NAME --api API --backend BACKEND --out RESULT.json
+    python worker.py --scenario FILE --recipe NAME --api API --backend BACKEND [--device cpu|gpu]
+                     [--repeats N] --out RESULT.json
 
 Rules, because this file runs in environments from 2017 onwards:
   * standard library + numpy only; valid Python 2.7 and 3.6 syntax (no f-strings, no dataclasses,
-    no walrus, no keyword-only arguments); a test compiles it with both interpreters;
-  * the result goes to the --out file as JSON, written atomically; stdout and stderr are
-    diagnostics only; the --out directory is checked before anything heavy is imported, and a
-    worker that could not write there exits with EXIT_OUT_UNWRITABLE (3);
+    no walrus, no keyword-only arguments); tests compile it with both interpreters and run it
+    where they have a numpy;
+  * the result goes to the --out file as strict JSON, written atomically; stdout and stderr are
+    diagnostics only; the --out directory is checked before anything heavy is imported;
   * the seeding recipe is applied BEFORE keras is imported, as the 2017 tutorial insists; the few
     calls that need the keras module (keras.utils.set_random_seed, a TF1 session) come right after
-    the import and before any model exists.
+    the import and before any model exists;
+  * a CPU cell runs with the GPUs hidden (CUDA_VISIBLE_DEVICES="", JAX_PLATFORMS=cpu).
+
+Exit codes: 0 the scenario ran to an outcome (ok, non-finite, not-applicable, gpu-fallback);
+1 it did not (import-failed, crashed, determinism-unavailable; the result says why); 2 bad
+arguments; 3 no result can be written at --out.
+
+Scenario contracts (SCENARIO_CONTRACTS):
+  1 - NAME, REPEATS, run_once(keras, np) -> float (scenarios/canonical_mlp.py).
+  2 - CONTRACT = 2, NAME, METRIC, REPEATS, optional TIMEOUT, DATA_SEED and applies(info) -> True
+      or a reason; run_once(keras, np, ctx) -> float, ctx being a Context (see there).
 
 Result format history (RESULT_SCHEMA):
   1 - first version.
-  2 - status "non-finite" when a repeat returns NaN or +/-inf: its `values` entry is null and its
-      `values_hex` entry the text float.hex gives ("nan", "inf", "-inf"); the file is strict
-      RFC 8259 JSON (no NaN/Infinity anywhere). Error messages, tracebacks and other free text are
-      bounded (head and tail kept around a "... [N characters cut] ..." marker).
+  2 - new statuses: "non-finite" (a repeat returned NaN or +/-inf: its `values` entry is null, its
+      `values_hex` entry "nan", "inf" or "-inf"), "not-applicable" (with `reason`), "gpu-fallback"
+      (a --device gpu replay that ran on the CPU; values kept, `reason` says what it saw) and
+      "determinism-unavailable" (an op refused the recipe's determinism switches; `error.op`).
+      New fields: `contract`, `metric`, `repeats`, `timeout` and `data_seed` (the scenario's
+      declarations), `phase_seconds` (per repeat, phase -> seconds; empty for contract 1),
+      `loss_traces` (per repeat, per-epoch losses as float.hex text, or null),
+      `import_phase_seconds` ({"backend": s, "keras": s}), `observed.gpu` (driver, CUDA, cuDNN,
+      GPU models and compute capability as the backend reports them), `observed.device_used`
+      ("cpu" or "gpu"). `fit_seconds` keeps its name and holds whole-repeat seconds. torch devices
+      are recorded as "cuda:N NAME". The file is strict RFC 8259 JSON (no NaN/Infinity anywhere),
+      and error messages, tracebacks and other free text are bounded (head and tail kept around a
+      "... [N characters cut] ..." marker).
 """
 from __future__ import absolute_import, division, print_function
 
