@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from ..derive import agreement, samples, verdicts
+from ..derive.devices import compare_devices
 from ..derive.portability import portability
 from ..matrix import RECIPES
 from . import agreement as agreement_report
@@ -203,6 +204,19 @@ def portability_markdown(rs, items: list) -> str:
     return "\n".join(lines) + "\n"
 
 
+def devices_markdown(items: list) -> str:
+    lines = ["# CPU against GPU", "",
+             "For each stack (API, Keras, backend release, Python) measured on both devices: the digits "
+             "the GPU's seeded list shares with the CPU's, on the same machine when it ran both (else "
+             "with other machines' CPU lists, as marked). `identical`: the same doubles; `differs`: "
+             "each device repeats itself, the lists differ; `not repeatable`: a device does not agree "
+             "with itself; `failed on the GPU`: e.g. `gpu-fallback` (a GPU cell that ran on the CPU).", ""]
+    headers, rows = tables.device_rows(items)
+    lines.append(render.markdown_table(headers, rows) if rows else
+                 "No stack has records on both a CPU and a GPU yet.")
+    return "\n".join(lines) + "\n"
+
+
 def machine_markdown(rs, machine: str, found: list) -> str:
     mine = [o for o in found if o.machine == machine]
     headers, rows, _ = tables.matrix_rows(mine, None, machine_column=False)
@@ -217,7 +231,8 @@ def publish(rs, found: list, out: Path, readme: Path | None = None) -> list:
         raise PublishError(f"{rs.root}: no records to publish (is --results right?); nothing written")
     out.mkdir(parents=True, exist_ok=True)
     items = portability(found)
-    headers, rows, keys = tables.matrix_rows(found, items)
+    device_items = compare_devices(found)
+    headers, rows, keys = tables.matrix_rows(found, items, device_items=device_items)
     legend_text = legend(rs, found)
     markdown = markdown_matrix(headers, rows) + "\n" + legend_text
     png = heatmap_png(found) if found else b""
@@ -229,6 +244,7 @@ def publish(rs, found: list, out: Path, readme: Path | None = None) -> list:
         out / "verdicts.csv": tables.outcome_csv(found),
         out / "matrix.html": to_html(headers, rows, keys, found, legend_text, png),
         out / "portability.md": portability_markdown(rs, items),
+        out / "devices.md": devices_markdown(device_items),
         out / "agreement.md": agreement_text,
         out / "stats.md": stats_text,
     }

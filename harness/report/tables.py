@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+from ..derive import devices
 from ..derive import portability as port
 from ..derive import verdicts
 from ..derive.minimal import minimal_recipes
@@ -68,8 +69,14 @@ def failure_reason(members: list) -> str:
     return ""
 
 
-def matrix_rows(found: list, portability_items=None, machine_column=True) -> tuple:
-    """(headers, rows, row keys) of the matrix: one row per (cell, scenario)."""
+def devices_summary(items: list) -> str:
+    """The CPU-vs-GPU column: per seeded recipe, how the GPU's list compares with the CPU's."""
+    return "; ".join(f"{i.recipe}: {devices.label(i)}" for i in items if i.recipe != "none") or NONE
+
+
+def matrix_rows(found: list, portability_items=None, machine_column=True, device_items=None) -> tuple:
+    """(headers, rows, row keys) of the matrix: one row per (cell, scenario). The CPU-vs-GPU
+    column appears only when some stack was measured on both devices."""
     rows_by_key = by_row(found)
     scenarios = {k[1] for k in rows_by_key}
     recipes = [r for r in RECIPES if any(o.recipe == r for o in found)]
@@ -78,8 +85,9 @@ def matrix_rows(found: list, portability_items=None, machine_column=True) -> tup
     for item in portability_items or []:
         items.setdefault((item.cell, item.scenario), []).append(item)
     headers = ["cell"] + (["scenario"] if len(scenarios) > 1 else []) + \
-        ["Python", "Keras", "Backend", "NumPy"] + (["machines"] if machine_column else []) + \
+        ["Python", "Keras", "Backend", "NumPy", "device"] + (["machines"] if machine_column else []) + \
         recipes + (["portability"] if portability_items is not None else []) + \
+        (["cpu_vs_gpu"] if device_items else []) + \
         ["s_per_run", "install_s", "minimal_bitwise", "minimal_6_digits", "failure"]
     rows, keys = [], []
     for (cell, scenario), members in rows_by_key.items():
@@ -87,7 +95,7 @@ def matrix_rows(found: list, portability_items=None, machine_column=True) -> tup
         machines = list(dict.fromkeys(o.machine for o in members))
         row = [render.code(cell)] + ([scenario] if len(scenarios) > 1 else [])
         row += [first["python"] or NONE, first["keras"] or NONE, first["backend"] or NONE,
-                first["numpy"] or NONE]
+                first["numpy"] or NONE, members[0].cell.get("device", "cpu")]
         if machine_column:
             row.append(" ".join(short(m) for m in machines))
         for recipe in recipes:
@@ -95,6 +103,10 @@ def matrix_rows(found: list, portability_items=None, machine_column=True) -> tup
             row.append(_per_machine(texts) or NONE)
         if portability_items is not None:
             row.append(portability_summary(items.get((cell, scenario), [])))
+        if device_items:
+            stack = devices.stack_of(members[0])
+            row.append(devices_summary([i for i in device_items
+                                        if (i.stack, i.scenario) == (stack, scenario)]))
         runs = [o.seconds_per_run for o in members if o.seconds_per_run is not None]
         installs = [o.install_seconds for o in members if o.install_seconds is not None]
         row += [_seconds(sorted(runs)[len(runs) // 2] if runs else None),
@@ -155,3 +167,15 @@ def to_csv(headers: list, rows: list) -> str:
     for row in rows:
         writer.writerow([str(v).strip("`") if isinstance(v, str) else v for v in row])
     return buffer.getvalue()
+
+
+def device_rows(items: list) -> tuple:
+    headers = ["stack", "scenario", "recipe", "CPU vs GPU", "digits", "GPU (machine, cell: list)",
+               "CPU (machine, cell: list)"]
+
+    def side(entries):
+        return "; ".join(f"{short(m)} {cell}: {render.code(fp) if fp else name}" for m, cell, name, fp in entries)
+
+    rows = [[i.stack, i.scenario, i.recipe, devices.label(i), render.digits_text(i.digits),
+             side(i.gpu), side(i.cpu)] for i in items]
+    return headers, rows
