@@ -119,7 +119,13 @@ def p_run(p):
     p.add_argument("--recipe", action="append", choices=matrix.RECIPES, help="only these recipes")
     p.add_argument("--replays", type=positive_int, help="fresh processes per recipe (default: the matrix's)")
     p.add_argument("--timeout", type=positive_float, help="seconds per worker process")
-    p.add_argument("--rebuild", action="store_true", help="rebuild environments even when current")
+    p.add_argument("--rebuild", action="store_true",
+                   help="rebuild environments even when current (and rerun their recipes)")
+    p.add_argument("--force", action="store_true", help="rerun recipes whose records are current")
+    p.add_argument("-j", "--jobs", type=positive_int, default=None,
+                   help="replays and builds side by side (default: the CPUs, at most 4)")
+    p.add_argument("--progress", choices=("auto", "live", "plain"), default="auto",
+                   help="live display on a terminal (auto), or plain lines")
     p.add_argument("--envs", type=Path, help="where environments live (default: .envs/)")
     p.add_argument("--shard", metavar="I/N",
                    help="run part I of N of the selection (deterministic, balanced by earlier timings)")
@@ -129,6 +135,7 @@ def p_run(p):
 
 def cmd_run(args) -> int:
     from .ops import run
+    from .report import progress
     cells = _matrix(args).select(args.cells, args.tag)
     if not cells:
         raise CommandError("no cell matches the selection")
@@ -139,11 +146,14 @@ def cmd_run(args) -> int:
             return 0
     results = _results(args)
     _check_writable(results)
-    for cell in cells:
-        run.run_cell(cell, results, _envs(args), recipes=args.recipe, replays=args.replays,
-                     timeout=args.timeout, rebuild=args.rebuild)
+    display = progress.choose(sys.stdout, {"auto": None, "live": True, "plain": False}[args.progress])
+    summary = run.run_cells(cells, results, _envs(args), recipes=args.recipe, replays=args.replays,
+                            timeout=args.timeout, rebuild=args.rebuild, force=args.force,
+                            jobs=args.jobs or run.default_jobs(), display=display)
+    for line in summary.lines():
+        print(line)
     # Exit 0 even when cells failed: a failed install, import or crash is a recorded outcome.
-    print(f"ran {len(cells)} cell(s); records in {results}; `harness publish` renders them")
+    print(f"records in {results}; `harness publish` renders them")
     return 0
 
 

@@ -5,22 +5,24 @@ does not rebuild the world. An install that fails is returned as data, never rai
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import fcntl
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from . import interpreters, legacy
+from . import interpreters, legacy, locks, processes
 from . import InstallError
 from ..matrix import Cell
 
 MARKER = "harness-env.json"
 INSTALL_TIMEOUT = 3600
+ERROR_LIMIT = 4000   # characters of an install error kept in records
 # Bootstrap pins for interpreters whose latest pip/setuptools/wheel no longer support them.
 BOOTSTRAP = {
     "2.7": ["pip==20.3.4", "setuptools<45", "wheel<0.38"],
@@ -63,48 +65,131 @@ def env_python(path: Path) -> Path:
     return path / "bin" / "python"
 
 
-def ensure(cell: Cell, envs_dir: Path, rebuild: bool = False) -> EnvOutcome:
+def ensure(cell: Cell, envs_dir: Path, rebuild: bool = False, echo=None) -> EnvOutcome:
     """Return a ready environment for the cell, building it when missing or stale.
 
-    Holds a per-cell lock, so two runs (two nox sessions, a bisect beside a ladder run) never
-    build or delete the same environment at once; the second waits and then reuses it."""
-    locks = Path(envs_dir) / ".locks"
-    locks.mkdir(parents=True, exist_ok=True)
-    with open(locks / f"{cell.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        return _ensure_locked(cell, envs_dir, rebuild)
+    The environment lock is released on return: callers that start workers in it use `use()`,
+    which keeps it held shared until they are done."""
+    outcome, lock = acquire(cell, envs_dir, rebuild, echo)
+    lock.close()
+    return outcome
 
 
-def _ensure_locked(cell: Cell, envs_dir: Path, rebuild: bool) -> EnvOutcome:
-    path = env_path(cell, envs_dir)
-    marker = path / MARKER
-    if not rebuild and marker.is_file():
-        try:
-            saved = json.loads(marker.read_text())
-        except ValueError:
-            saved = {}
-        # a failed install is retried (it may have been the network); a good one is reused
-        if saved.get("env_hash") == cell.env_hash() and saved.get("status") == "ok" \
-                and env_python(path).exists():
-            outcome = EnvOutcome(**{k: v for k, v in saved.items()
-                                    if k in EnvOutcome.__dataclass_fields__})
-            outcome.reused = True
-            if outcome.status == "ok":  # system parts (caches, old sonames) may have changed since
-                try:
-                    outcome.extra_env = legacy.prepare(cell, path, path / "install.log")
-                except InstallError as exc:
-                    outcome.status, outcome.error = "install-failed", str(exc)
-            return outcome
-    return build(cell, path)
+@contextlib.contextmanager
+def use(cell: Cell, envs_dir: Path, rebuild: bool = False, echo=None):
+    """`with use(cell, envs) as outcome:` the environment, held shared for the block's duration."""
+    outcome, lock = acquire(cell, envs_dir, rebuild, echo)
+    try:
+        yield outcome
+    finally:
+        lock.close()
 
 
-def build(cell: Cell, path: Path) -> EnvOutcome:
+def acquire(cell: Cell, envs_dir: Path, rebuild: bool = False, echo=None):
+    """(outcome, lock): a ready (or failed) environment and its per-cell lock, held *shared*.
+
+    Runs hold the lock shared while their workers use the environment; a build or a rebuild
+    holds it exclusive. So two runs never build the same environment at once (the second
+    waits, then reuses it) and a --rebuild waits until no worker of another run uses it."""
+    echo = echo or (lambda text: None)
+    envs_dir = Path(envs_dir).resolve()
+    lock = locks.env_lock(envs_dir, cell.name)
+    try:
+        if not rebuild:
+            lock.acquire(shared=True, on_wait=lambda: echo(
+                f"[{cell.name}] waiting: another run is building this environment"))
+            outcome = current(cell, envs_dir)
+            if outcome is not None:
+                return outcome, lock
+            lock.release()
+        lock.acquire(shared=False, on_wait=lambda: echo(
+            f"[{cell.name}] waiting: another run is using or building this environment"))
+        outcome = None if rebuild else current(cell, envs_dir)
+        if outcome is None:
+            outcome = build(cell, env_path(cell, envs_dir), echo)
+        lock.acquire(shared=True)   # a downgrade: others may use it now, nobody may rebuild it
+        return outcome, lock
+    except BaseException:
+        lock.close()
+        raise
+
+
+def current(cell: Cell, envs_dir: Path) -> EnvOutcome | None:
+    """The environment's outcome when it is complete, good and built from this definition."""
+    path = env_path(cell, Path(envs_dir).absolute())
+    saved = read_marker(path)
+    # a failed install is retried (it may have been the network); a good one is reused
+    if saved.get("env_hash") != cell.env_hash() or saved.get("status") != "ok" \
+            or not env_python(path).exists():
+        return None
+    outcome = EnvOutcome(**{k: v for k, v in saved.items() if k in EnvOutcome.__dataclass_fields__})
+    outcome.reused = True
+    outcome.path, outcome.python = str(path), str(env_python(path))  # where it is now
+    try:  # system parts (caches, old sonames) may have changed since
+        outcome.extra_env = legacy.prepare(cell, path, install_log(path))
+    except InstallError as exc:
+        outcome.status, outcome.error = "install-failed", bounded(str(exc))
+    return outcome
+
+
+def current_marker(cell: Cell, envs_dir: Path) -> dict | None:
+    """The build marker of a good environment of this definition, or None (a quick look only)."""
+    saved = read_marker(env_path(cell, envs_dir))
+    return saved if saved.get("env_hash") == cell.env_hash() and saved.get("status") == "ok" else None
+
+
+def read_marker(path: Path) -> dict:
+    """The build marker ({} when missing or unreadable): written last, so it means 'finished'."""
+    try:
+        saved = json.loads((Path(path) / MARKER).read_text())
+    except (OSError, ValueError):
+        return {}
+    return saved if isinstance(saved, dict) else {}
+
+
+def install_log(path: Path) -> Path:
+    """Build logs live beside the environments, never inside one (a rebuild keeps them)."""
+    path = Path(path)
+    return path.parent / ".logs" / path.name / "install.log"
+
+
+def discard(path: Path) -> None:
+    """Remove an environment: renamed aside first (atomic), so nothing ever sees half of one and
+    a process still writing into it (an orphaned installer) cannot make the removal fail."""
+    path = Path(path)
+    trash = path.parent / ".trash"
+    trash.mkdir(parents=True, exist_ok=True)
+    aside = trash / f"{path.name}.{os.getpid()}.{time.monotonic_ns()}"
+    try:
+        os.rename(path, aside)
+    except FileNotFoundError:
+        return
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def empty_trash(envs_dir: Path) -> None:
+    for left in (Path(envs_dir) / ".trash").glob("*"):
+        shutil.rmtree(left, ignore_errors=True)
+
+
+def build(cell: Cell, path: Path, echo=None) -> EnvOutcome:
+    """Build the environment at `path` (the caller holds the lock exclusive).
+
+    The marker is written last, atomically: a directory without one is a build that was
+    killed or interrupted, removed here before building again."""
+    echo = echo or (lambda text: None)
+    path = Path(path).absolute()
     installer = installer_for(cell)
     outcome = EnvOutcome("install-failed", str(path), installer=installer, env_hash=cell.env_hash())
     if path.exists():
-        shutil.rmtree(path)
+        if not (path / MARKER).is_file():
+            echo(f"[{cell.name}] removing an unfinished environment (its build was interrupted): {path}")
+        discard(path)
+    empty_trash(path.parent)
     path.mkdir(parents=True)
-    log = path / "install.log"
+    log = install_log(path)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("")
     started = time.time()
     try:
         interpreter = interpreters.find(cell.python)
@@ -119,10 +204,26 @@ def build(cell: Cell, path: Path) -> EnvOutcome:
         outcome.python = str(env_python(path))
         outcome.status = "ok"
     except InstallError as exc:
-        outcome.error = str(exc)
+        outcome.error = bounded(str(exc))
     outcome.install_seconds = round(time.time() - started, 3)
-    (path / MARKER).write_text(json.dumps(outcome.as_dict(), indent=1, sort_keys=True))
+    if processes.stopping.is_set():
+        raise InstallError(f"the build of {cell.name} was interrupted; the next run removes it")
+    _write_marker(path, outcome)
     return outcome
+
+
+def _write_marker(path: Path, outcome: EnvOutcome) -> None:
+    tmp = path / (MARKER + ".tmp")
+    tmp.write_text(json.dumps(outcome.as_dict(), indent=1, sort_keys=True))
+    os.replace(tmp, path / MARKER)
+
+
+def bounded(text: str, limit: int = ERROR_LIMIT) -> str:
+    """Error text kept in records: head and tail around a marker saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    keep = limit // 2
+    return f"{text[:keep]}\n... [{len(text) - 2 * keep} characters cut] ...\n{text[-keep:]}"
 
 
 def find_links() -> list:
@@ -196,29 +297,50 @@ def _virtualenv_for_old(envs_dir: Path) -> Path:
 
 
 def _run(command, log: Path):
+    """One build step in its own process group, logged; ended with its children on timeout or
+    when the orchestrator stops (processes.end_all)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "a") as handle:
         handle.write("$ " + " ".join(map(str, command)) + "\n")
         handle.flush()
         try:
-            done = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT,
-                                  timeout=INSTALL_TIMEOUT, stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            raise InstallError(f"timed out after {INSTALL_TIMEOUT}s: {' '.join(map(str, command))}") from None
+            process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, start_new_session=True)
         except OSError as exc:
             raise InstallError(f"could not run {command[0]}: {exc}") from None
-    if done.returncode != 0 and isinstance(command, OptionalStep):
+        processes.register(process)
+        try:
+            code = process.wait(timeout=INSTALL_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise InstallError(f"timed out after {INSTALL_TIMEOUT}s: {' '.join(map(str, command))}") from None
+        finally:
+            if process.returncode is None:
+                _kill(process)
+            processes.unregister(process)
+    if code != 0 and isinstance(command, OptionalStep):
         with open(log, "a") as handle:
-            handle.write(f"(exit {done.returncode}, not fatal)\n")
-    elif done.returncode != 0:
-        raise InstallError(f"exit {done.returncode}: {' '.join(map(str, command))}\n" + tail(log))
+            handle.write(f"(exit {code}, not fatal)\n")
+    elif code != 0:
+        raise InstallError(f"exit {code}: {' '.join(map(str, command))}\n" + tail(log))
 
 
-def tail(path: Path, lines: int = 40) -> str:
+def _kill(process):
     try:
-        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def tail(path: Path, lines: int = 40, limit: int = 3000) -> str:
+    """The last lines of a log, at most `limit` characters (a flood of output stays bounded)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(0, Path(path).stat().st_size - limit))
+            text = handle.read().decode("utf-8", "replace")
     except OSError:
         return ""
+    return "\n".join(text.splitlines()[-lines:])
 
 
 def _freeze(installer, path, log) -> list:

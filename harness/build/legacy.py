@@ -16,6 +16,7 @@ import glob
 import os
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 MPI_PACKAGE = "libopenmpi3"
@@ -62,10 +63,13 @@ def link_sonames(compat: Path, sonames=None, dirs=LIB_DIRS) -> Path:
         target = find_library(new, dirs)
         if target is None:
             raise LookupError(new)
-        link = compat / old
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        link.symlink_to(target)
+        # made aside and renamed over the old link: runs reusing the environment at the same
+        # time never see the name missing, and never collide on creating it
+        aside = compat / f".{old}.{os.getpid()}.{threading.get_ident()}"
+        if aside.is_symlink() or aside.exists():
+            aside.unlink()
+        aside.symlink_to(target)
+        os.replace(aside, compat / old)
     return compat
 
 
