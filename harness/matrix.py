@@ -27,6 +27,9 @@ LADDER_KEYS = (CELL_KEYS - {"name"}) | {"name_template", "versions", "overrides"
 DEFAULT_KEYS = {"replays", "timeout", "recipes", "scenarios"}
 TOP_KEYS = {"schema", "defaults", "cell", "ladder"}
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")   # a name that becomes a path
+TAG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TOX_PYTHON_FACTOR = re.compile(r"^(py|cp|pypy)\d")  # factors tox reads as interpreters
 API_ERA = {"keras2": "keras2", "tf.keras": "tf2", "tf-keras": "tf2", "keras3": "keras3", "none": "none"}
 
@@ -153,8 +156,10 @@ def expand(data: dict, path, text: str = "") -> list:
     for entry in raw:
         cell = _make_cell(entry, defaults, path, text)
         if cell.name in seen:
-            raise MatrixError(path, "duplicate cell name (also defined earlier)", cell.name,
-                              _line_of(text, cell.name))
+            first = _line_of(text, cell.name)
+            raise MatrixError(path, "duplicate cell name" + (f" (first defined at line {first})"
+                                                             if first else " (also defined earlier)"),
+                              cell.name, _line_of(text, cell.name, occurrence=2) or first)
         seen[cell.name] = cell
         cells.append(cell)
     return cells
@@ -177,8 +182,15 @@ def _expand_ladder(ladder: dict, path, text: str) -> list:
         version = str(version)
         entry = {k: _fill(v, version) for k, v in ladder.items()
                  if k not in ("name_template", "versions", "overrides")}
-        entry["name"] = ladder["name_template"].format(version=version, **{
-            k: v for k, v in {**entry, **overrides.get(version, {})}.items() if isinstance(v, str)})
+        if not isinstance(ladder["name_template"], str):
+            raise MatrixError(path, "name_template must be a string", label, _line_of(text, label))
+        try:
+            entry["name"] = ladder["name_template"].format(version=version, **{
+                k: v for k, v in {**entry, **overrides.get(version, {})}.items() if isinstance(v, str)})
+        except (KeyError, IndexError, ValueError, AttributeError) as exc:
+            known = sorted(["version"] + [k for k, v in entry.items() if isinstance(v, str)])
+            raise MatrixError(path, f"name_template has a placeholder it cannot fill ({exc!r}); "
+                                    f"known: {known}", label, _line_of(text, label)) from None
         entry.update({k: _fill(v, version) for k, v in overrides.get(version, {}).items()})
         entry["_template"] = label
         entries.append(entry)
@@ -199,8 +211,9 @@ def _make_cell(entry: dict, defaults: dict, path, text: str) -> Cell:
     template = entry.pop("_template", None)
     name = entry.get("name")
     line = _line_of(text, template or name)
-    if not isinstance(name, str) or not NAME_RE.match(name):
-        raise MatrixError(path, f"cell name {name!r} must be a string of letters, digits and ._+-",
+    if not isinstance(name, str) or not SAFE_NAME_RE.match(name) or ".." in name:
+        raise MatrixError(path, f"cell name {name!r} must be a string of letters, digits and ._+- "
+                                f"(no '..', at most 128 characters)",
                           name, line)
     _check_keys(entry, CELL_KEYS, path, name, text, "cell")
     tox_like = [f for f in name.split("-") if TOX_PYTHON_FACTOR.match(f)]
@@ -225,11 +238,30 @@ def _make_cell(entry: dict, defaults: dict, path, text: str) -> Cell:
         fail("requirements must be a list of strings")
     for req in requirements:
         _check_requirement(req, fail)
-    recipes = entry.get("recipes", defaults.get("recipes", list(RECIPES)))
+    recipes = _string_list(entry, defaults, "recipes", list(RECIPES), fail)
     bad = [r for r in recipes if r not in RECIPES]
     if bad:
         fail(f"unknown recipe(s) {bad}; known: {list(RECIPES)}")
-    env = {str(k): str(v) for k, v in entry.get("env", {}).items()}
+    scenarios = _string_list(entry, defaults, "scenarios", ["canonical_mlp"], fail)
+    for scenario in scenarios:
+        if not SAFE_NAME_RE.match(scenario) or ".." in scenario:
+            fail(f"scenario {scenario!r} must be a file name in scenarios/ without .py "
+                 f"(letters, digits and ._+-, no '..')")
+    for tag in _string_list(entry, {}, "tags", [], fail):
+        if not TAG_RE.match(tag):
+            fail(f"tag {tag!r} must be letters, digits and ._+- (it becomes a nox tag and tox text)")
+    replays = _positive(entry, defaults, "replays", 3, int, fail)
+    timeout = _positive(entry, defaults, "timeout", 1200, (int, float), fail)
+    raw_env = entry.get("env", {})
+    if not isinstance(raw_env, dict):
+        fail("env must be a table of NAME = \"value\"")
+    for key, value in raw_env.items():
+        if not ENV_NAME_RE.match(str(key)) or not isinstance(value, (str, int, float)) \
+                or isinstance(value, bool) or "\n" in str(value) or "\0" in str(value):
+            fail(f"env {key!r} = {value!r}: names are A-Z, 0-9 and _, values one line of text")
+    if not isinstance(entry.get("notes", ""), str):
+        fail("notes must be a string")
+    env = {str(k): str(v) for k, v in raw_env.items()}
     if entry["api"] in ("keras2", "keras3"):
         env.setdefault("KERAS_BACKEND", entry["backend"])
     tags = _auto_tags(entry) + [t for t in entry.get("tags", []) if t not in _auto_tags(entry)]
@@ -237,12 +269,28 @@ def _make_cell(entry: dict, defaults: dict, path, text: str) -> Cell:
         name=name, api=entry["api"], backend=entry["backend"], python=str(entry["python"]),
         requirements=tuple(requirements), device=entry.get("device", "cpu"),
         env=tuple(sorted(env.items())), tags=tuple(tags), installer=entry.get("installer", "auto"),
-        timeout=int(entry.get("timeout", defaults.get("timeout", 1200))),
-        replays=int(entry.get("replays", defaults.get("replays", 3))),
+        timeout=timeout,
+        replays=replays,
         recipes=tuple(recipes),
-        scenarios=tuple(entry.get("scenarios", defaults.get("scenarios", ["canonical_mlp"]))),
+        scenarios=tuple(scenarios),
         notes=entry.get("notes", ""),
     )
+
+
+def _string_list(entry, defaults, key, default, fail) -> list:
+    value = entry.get(key, defaults.get(key, default))
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        fail(f"{key} must be a list of strings, e.g. {key} = [\"{(default or ['x'])[0]}\"], "
+             f"not {value!r}")
+    return value
+
+
+def _positive(entry, defaults, key, default, kinds, fail):
+    value = entry.get(key, defaults.get(key, default))
+    if isinstance(value, bool) or not isinstance(value, kinds) or not value > 0 \
+            or value == float("inf"):
+        fail(f"{key} must be a positive {'integer' if kinds is int else 'number'}, not {value!r}")
+    return value
 
 
 def _auto_tags(entry: dict) -> list:
@@ -273,11 +321,13 @@ def _check_keys(mapping, allowed, path, cell, text, where):
                           cell, _line_of(text, unknown[0] if cell is None else cell))
 
 
-def _line_of(text: str, needle) -> int | None:
-    """The 1-based line where a cell's name (or a key) first appears, for error messages."""
-    if not needle or not text:
+def _line_of(text: str, needle, occurrence: int = 1) -> int | None:
+    """The 1-based line where a cell's name (or a key) appears (its n-th time), for errors."""
+    if not needle or not text or not isinstance(needle, str):
         return None
     for number, line in enumerate(text.splitlines(), 1):
         if f'"{needle}"' in line or line.strip().startswith(f"{needle} ") or line.strip().startswith(f"{needle}="):
-            return number
+            occurrence -= 1
+            if occurrence == 0:
+                return number
     return None
