@@ -1,0 +1,179 @@
+"""Bad input gets a clear message naming the file, line and cell; never a traceback or a write
+outside the roots (issue: faults and bad input, cases 2, 3, 6, 8, 10, 11, 12)."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, plain_cell
+from harness import cli, matrix
+from harness.store import records
+
+CELL = '''
+[[cell]]
+name = "c1"
+api = "none"
+backend = "none"
+python = "3.11"
+requirements = ["numpy"]
+'''
+
+
+def load(tmp_path, text):
+    path = tmp_path / "matrix.toml"
+    path.write_text(text)
+    return matrix.load(path)
+
+
+def error_of(tmp_path, text) -> str:
+    with pytest.raises(matrix.MatrixError) as info:
+        load(tmp_path, text)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("name", ["../../../../tmp/x/evil", "/tmp/evil", "a/b", "..", "x..y", ""])
+def test_a_scenario_name_that_is_not_a_safe_file_name_is_refused(tmp_path, name):
+    message = error_of(tmp_path, CELL + f"scenarios = [{json.dumps(name)}]\n")
+    assert "scenario" in message and "[cell c1]" in message and "matrix.toml:" in message
+
+
+def test_a_tag_with_a_newline_cannot_reach_tox_ini(tmp_path):
+    message = error_of(tmp_path, CELL + 'tags = ["x\\ncommands = touch /tmp/PWNED"]\n')
+    assert "tag" in message and "[cell c1]" in message
+
+
+@pytest.mark.parametrize("line, words", [
+    ('replays = "abc"', "replays must be a positive integer"),
+    ("replays = 0", "replays must be a positive integer"),
+    ("replays = -1", "replays must be a positive integer"),
+    ("timeout = -5", "timeout must be a positive number"),
+    ("timeout = true", "timeout must be a positive number"),
+    ('recipes = "full"', "recipes must be a list of strings"),
+    ('scenarios = "canonical_mlp"', "scenarios must be a list of strings"),
+    ('env = {"A B" = "1"}', "env"),
+    ('env = {X = "a\\nb"}', "env"),
+])
+def test_cell_values_are_checked_with_file_line_and_cell(tmp_path, line, words):
+    message = error_of(tmp_path, CELL + line + "\n")
+    assert words in message and "matrix.toml:3 [cell c1]" in message
+
+
+def test_replays_in_defaults_are_checked_too(tmp_path):
+    message = error_of(tmp_path, '[defaults]\nreplays = "abc"\n' + CELL)
+    assert "replays must be a positive integer" in message and "c1" in message
+
+
+def test_an_unknown_ladder_placeholder_names_the_ladder(tmp_path):
+    text = ('[[ladder]]\nname_template = "k{version}-{nope}"\nversions = ["1"]\napi = "none"\n'
+            'backend = "none"\npython = "3.11"\nrequirements = ["numpy=={version}"]\n')
+    message = error_of(tmp_path, text)
+    assert "placeholder" in message and "nope" in message and "k{version}-{nope}" in message
+
+
+def test_a_duplicate_cell_points_at_the_duplicate(tmp_path):
+    message = error_of(tmp_path, CELL + "\n" + CELL)
+    assert ":11 [cell c1]" in message and "first defined at line 3" in message
+
+
+def test_the_project_matrix_still_loads():
+    assert matrix.load(ROOT / "matrix.toml").cells
+
+
+# --- the CLI ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("argv", [
+    ["run", "--replays", "0"], ["run", "--replays", "-1"], ["run", "--replays", "abc"],
+    ["run", "--timeout", "0"], ["run", "--timeout", "-1"], ["run", "--timeout", "inf"],
+    ["run", "--timeout", "nan"], ["run", "-j", "0"], ["stats", "--n", "0"],
+])
+def test_cli_values_are_validated_by_argparse(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.build_parser().parse_args(argv)
+    assert info.value.code == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def harness(*argv, env=None, cwd=None, **kw):
+    return subprocess.run([sys.executable, "-m", "harness", *argv], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, cwd=cwd or ROOT, timeout=120, **kw)
+
+
+def fake_root(tmp_path):
+    """A project root of its own (README, matrix) so nothing of the checkout is touched."""
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "matrix.toml").write_text(CELL)
+    readme = "# x\n<!-- matrix:start -->\nTABLE\n<!-- matrix:end -->\n"
+    (root / "README.md").write_text(readme)
+    return root, readme
+
+
+@pytest.mark.parametrize("results", ["missing", "empty"])
+def test_publish_refuses_a_missing_or_empty_results_directory_and_leaves_the_readme(tmp_path, results):
+    root, readme = fake_root(tmp_path)
+    folder = tmp_path / results
+    if results == "empty":
+        folder.mkdir()
+    done = harness("--results", str(folder), "publish", env={"HARNESS_ROOT": str(root)})
+    assert done.returncode == 2, done.stderr
+    assert "error" in done.stderr and "Traceback" not in done.stderr
+    assert (root / "README.md").read_text() == readme
+    assert results == "empty" or not folder.exists()
+
+
+def test_run_refuses_an_unwritable_results_directory_before_building(tmp_path):
+    root, _ = fake_root(tmp_path)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    done = harness("--results", str(blocker / "results"), "run", "c1", "--envs", str(tmp_path / "envs"),
+                   env={"HARNESS_ROOT": str(root)})
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert str(blocker) in done.stderr
+    assert not (tmp_path / "envs").exists()        # refused before any environment was built
+
+
+def test_show_piped_into_head_prints_no_traceback(tmp_path):
+    data = ROOT / "tests" / "data" / "results"
+    cells = sorted(p.name for p in data.rglob("environment.json") for p in [p.parent])
+    if not cells:
+        pytest.skip("no recorded cell in tests/data/results")
+    script = (f"{sys.executable} -m harness --results {data} show {cells[0]} | head -n 1")
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+    assert done.stdout.strip()
+
+
+# --- records with a bad shape: reported with file and field, skipped, never a traceback ------------
+def bad_records(results: Path, machine="m1"):
+    good = {"cell": plain_cell("c1", scenarios=("s",), recipes=("numpy",)).as_dict(),
+            "machine": machine, "scenario": {"name": "s", "sha256": None}, "recipe": "numpy",
+            "replays": [{"status": "ok", "values": [1.0], "index": 0},
+                        {"status": "ok", "values": [1.0], "index": 1}],
+            "complete": True}
+    records.write(records.recipe_path(results, machine, "c1", "s", "numpy"), "replays", good)
+    for recipe, replays in (("full", {"0": {}}), ("strict", None)):
+        path = records.recipe_path(results, machine, "c1", "s", recipe)
+        records.write(path, "replays", dict(good, recipe=recipe))
+        data = json.loads(path.read_text())
+        data["replays"] = replays
+        path.write_text(json.dumps(data))
+    broken = records.recipe_path(results, machine, "c1", "s", "tutorial")
+    broken.write_text('{"format": "keras-repro-record", "schema": 2, "kind": "replays"}')
+
+
+@pytest.mark.parametrize("argv", [["show", "c1"], ["publish", "--no-readme", "--out", "OUT"],
+                                  ["agree"], ["minimal"], ["stats", "--no-run"],
+                                  ["diff", "RESULTS", "RESULTS"]])
+def test_every_reader_reports_and_skips_a_record_of_the_wrong_shape(tmp_path, argv):
+    results = tmp_path / "results"
+    bad_records(results)
+    root, readme = fake_root(tmp_path)
+    argv = [str(results) if a == "RESULTS" else str(tmp_path / "out") if a == "OUT" else a for a in argv]
+    done = harness("--results", str(results), *argv, env={"HARNESS_ROOT": str(root), "MPLBACKEND": "Agg"})
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "full.json [field replays]" in done.stderr and "strict.json [field replays]" in done.stderr
+    assert "tutorial.json [field" in done.stderr          # the missing key is named, with its file
+    assert done.returncode in (0, 1)
+    assert (root / "README.md").read_text() == readme
