@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..derive import verdicts
 from ..derive.agreement import LINEAGE_MIN_DIGITS, Comparison, labels, lineage_order, lineages, matrix
-from . import render
+from . import palette, render
 
 
 def markdown(comparison: Comparison, threshold: int = LINEAGE_MIN_DIGITS) -> str:
@@ -29,27 +29,34 @@ def markdown(comparison: Comparison, threshold: int = LINEAGE_MIN_DIGITS) -> str
 
 
 def draw_heatmap(comparisons: list, path, threshold: int = LINEAGE_MIN_DIGITS):
-    """One heatmap per comparison (side by side), cells ordered by lineage; annotated with the
-    digits ('=' for bitwise)."""
+    """One heatmap per comparison, stacked, cells ordered by lineage; annotated with the digits
+    ('=' for bitwise) and coloured like the site's matrix (palette.DIGITS). Cells are drawn at a
+    fixed size, so the figure is readable at its own size however many cells there are."""
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+
     comparisons = [c for c in comparisons if c.samples]
     if not comparisons:
         return render.empty_figure(path, "no seeded results to compare")
-    size = max(len(c.samples) for c in comparisons)
-    side = 2.5 + 0.55 * size
-    figure = render.new_figure(side * len(comparisons) + 1.0, side + 1.5)
-    axes = figure.subplots(1, len(comparisons), squeeze=False)[0]
-    image = None
+    sizes = [len(c.samples) for c in comparisons]
+    cell, margin = 0.3, 3.6          # inches per heatmap cell; room for the rotated labels
+    figure = render.new_figure(cell * max(sizes) + margin + 0.6,
+                               sum(cell * s + margin for s in sizes))
+    axes = figure.subplots(len(comparisons), 1, squeeze=False,
+                           gridspec_kw={"height_ratios": [cell * s + margin for s in sizes]})[:, 0]
+    colors = ListedColormap(list(palette.DIGITS))
+    norm = BoundaryNorm([d - 0.5 for d in range(verdicts.BITWISE + 2)], colors.N)
     for ax, comparison in zip(axes, comparisons):
         order = lineage_order(comparison, threshold)
         grid = matrix(comparison, order)
-        image = ax.imshow(grid, vmin=0, vmax=verdicts.BITWISE, cmap="viridis", interpolation="nearest")
+        ax.imshow(grid, cmap=colors, norm=norm, interpolation="nearest")
         ticks = list(range(len(order)))
-        ax.set_xticks(ticks, labels=order, rotation=60, ha="right", fontsize=7)
-        ax.set_yticks(ticks, labels=order, fontsize=7)
+        ax.set_xticks(ticks, labels=order, rotation=60, ha="right", fontsize=8)
+        ax.set_yticks(ticks, labels=order, fontsize=8)
         for i, row in enumerate(grid):
             for j, value in enumerate(row):
                 ax.text(j, i, render.digits_text(value), ha="center", va="center", fontsize=7,
-                        color="black" if value >= 10 else "white")
-        ax.set_title(f"{comparison.scenario} / {comparison.recipe} on {comparison.machine}: digits of agreement", fontsize=9)
-    figure.colorbar(image, ax=list(axes), shrink=0.6, label="digits (17 = bitwise)")
+                        color=palette.text_color(palette.digits_color(value)))
+        ax.set_title(f"{comparison.scenario} / {comparison.recipe} on {comparison.machine}: digits of "
+                     "agreement between cells ('=' the same doubles)", fontsize=9, loc="left")
+    figure.tight_layout()
     return render.save_png(figure, path)

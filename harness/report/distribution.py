@@ -8,7 +8,8 @@ from __future__ import annotations
 import itertools
 
 from ..derive import stats
-from . import render
+from ..derive.outcomes import API_ORDER
+from . import palette, render
 
 
 def by_scenario(pools: list) -> list:
@@ -47,22 +48,60 @@ def markdown(scenario: str, pools: list, alpha: float = stats.ALPHA) -> str:
 
 
 def draw_boxplot(pools: list, path):
-    """One box per cell (one panel per scenario); log scale when every value is positive."""
+    """One horizontal box per cell (one panel per machine and scenario), coloured by API
+    generation as the site's group headings; log scale when every value is positive. Rows are
+    drawn at a fixed height, so the figure is readable at its own size."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     groups = by_scenario(pools)
     if not groups:
         return render.empty_figure(path, "no unseeded results")
-    widest = max(len(members) for _, members in groups)
-    figure = render.new_figure(max(5.0, 1.0 + 0.9 * widest), 4.5 * len(groups) + 1.0)
-    axes = figure.subplots(len(groups), 1, squeeze=False)[:, 0]
+    row = 0.28
+    heights = [row * len(members) + 1.2 for _, members in groups]
+    figure = render.new_figure(10.0, sum(heights) + 1.4)
+    axes = figure.subplots(len(groups), 1, squeeze=False,
+                           gridspec_kw={"height_ratios": heights})[:, 0]
+    used = []
     for ax, (scenario, members) in zip(axes, groups):
+        members = list(reversed(members))            # first cell on top
         data = [list(p.values) for p in members]
-        ax.boxplot(data, showmeans=True)
-        ax.set_xticks(range(1, len(members) + 1),
-                      labels=[f"{p.cell}\n(n={len(p.values)})" for p in members],
-                      rotation=45, ha="right", fontsize=7)
+        boxes = ax.boxplot(data, **_horizontal(ax), showmeans=True, patch_artist=True, widths=0.6,
+                           medianprops={"color": "black"},
+                           meanprops={"marker": "^", "markerfacecolor": "white", "markeredgecolor": "black"},
+                           flierprops={"marker": "o", "markersize": 3})
+        for box, pool in zip(boxes["boxes"], members):
+            api = api_of(pool)
+            box.set_facecolor(palette.API.get(api, palette.API["none"]))
+            used.append(api)
+        ax.set_yticks(range(1, len(members) + 1),
+                      labels=[f"{p.cell} (n={len(p.values)})" for p in members], fontsize=8)
         if all(v > 0 for values in data for v in values):
-            ax.set_yscale("log")
-        ax.set_ylabel("unseeded value (MSE)")
-        ax.set_title(f"{scenario.replace('`', '')}: unseeded values per cell", fontsize=9)
-    figure.tight_layout()
+            ax.set_xscale("log")
+        ax.set_xlabel("unseeded value (MSE)", fontsize=9)
+        ax.grid(axis="x", color="#dddddd")
+        ax.set_title(f"{scenario.replace('`', '')}: unseeded values per cell", fontsize=9, loc="left")
+    handles = [Patch(facecolor=palette.API[a], edgecolor="black", label=a)
+               for a in palette.API if a in used]
+    handles += [Line2D([], [], color="black", label="median"),
+                Line2D([], [], marker="^", linestyle="", markerfacecolor="white", markeredgecolor="black",
+                       label="mean"),
+                Patch(facecolor="white", edgecolor="black", label="box: middle half; whiskers: 1.5 IQR"),
+                Line2D([], [], marker="o", linestyle="", color="black", markersize=3, label="outlier")]
+    figure.legend(handles=handles, loc="upper center", ncol=min(4, len(handles)), fontsize=8,
+                  frameon=False)
+    figure.tight_layout(rect=(0, 0, 1, 1 - 0.9 / (sum(heights) + 1.4)))
     return render.save_png(figure, path)
+
+
+def api_of(pool) -> str:
+    """The pool's API generation, from its cell sort key (derive.outcomes.cell_sort_key)."""
+    rank = pool.order[0] if pool.order else None
+    return next((api for api, index in API_ORDER.items() if index == rank), "none")
+
+
+def _horizontal(ax) -> dict:
+    """matplotlib >= 3.10 says orientation='horizontal'; older releases only know vert=False."""
+    import inspect
+    return {"orientation": "horizontal"} if "orientation" in inspect.signature(ax.boxplot).parameters \
+        else {"vert": False}

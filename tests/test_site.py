@@ -1,0 +1,325 @@
+"""The published site, from the committed records: self-contained, byte-identical, its facts traced
+back to the raw records, and tried in a real headless Chromium (filters from the URL, screenshots
+at 1600 and 400 px, no sideways scroll of the page at 400 px)."""
+import base64
+import fcntl
+import html.parser
+import json
+import os
+import re
+import select
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import __version__
+from harness.derive import outcomes
+from harness.report import publish, site
+from harness.store.resultset import ResultSet
+
+COMMIT = "0123456789ab"
+
+
+@pytest.fixture(scope="module")
+def records(root):
+    rs = ResultSet.load(root / "results")
+    return rs, outcomes.outcomes(rs)
+
+
+@pytest.fixture(scope="module")
+def built(records, tmp_path_factory):
+    """The whole publish (tables, figures, site) of the committed records, once."""
+    rs, found = records
+    out = tmp_path_factory.mktemp("published")
+    publish.publish(rs, found, out, commit=COMMIT)
+    return out / site.SITE
+
+
+def pages(folder: Path) -> list:
+    return sorted(folder.rglob("*.html"))
+
+
+def raw(root, *parts) -> dict:
+    return json.loads((root / "results" / "records").joinpath(*parts).read_text())
+
+
+# --------------------------------------------------------------------------------------------
+# Static checks
+# --------------------------------------------------------------------------------------------
+def test_every_page_is_self_contained_and_its_links_resolve(built):
+    for page in pages(built):
+        text = page.read_text()
+        assert not re.search(r"(src|href)=\"(https?:)?//", text), page
+        for target in re.findall(r'(?:src|href)="([^"#?]+)', text):
+            assert (page.parent / target.replace("%2B", "+")).resolve().is_file(), f"{page}: {target}"
+    for asset in ("site.css", "site.js"):
+        assert "http" not in (built / asset).read_text() and "@import" not in (built / asset).read_text()
+
+
+def test_every_page_says_when_which_version_and_which_commit(built, records):
+    rs, _ = records
+    newest = max(r.started for r in rs.recipes.values())
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", newest)
+    for page in pages(built):
+        text = page.read_text()
+        assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in text, page
+        footer = text.split("<footer>", 1)[1]
+        assert newest in footer and f"keras-repro {__version__}" in footer and COMMIT in footer, page
+
+
+def test_unknown_commit_is_said_so(records, tmp_path):
+    rs, found = records
+    site.build(rs, found, tmp_path)
+    assert "records at commit <code>unknown</code>" in (tmp_path / "site" / "index.html").read_text()
+
+
+def test_the_site_is_byte_identical_when_rebuilt(records, tmp_path):
+    rs, found = records
+    first = site.build(rs, found, tmp_path / "a", COMMIT)
+    second = site.build(rs, found, tmp_path / "b", COMMIT)
+    assert [p.relative_to(tmp_path / "a") for p in first] == [p.relative_to(tmp_path / "b") for p in second]
+    for a, b in zip(first, second):
+        assert a.read_bytes() == b.read_bytes(), a
+
+
+def test_one_page_per_cell_and_the_matrix_groups_by_api(built, records):
+    _, found = records
+    names = {o.cell_name for o in found}
+    assert {p.stem for p in (built / "cells").glob("*.html")} == names
+    index = (built / "index.html").read_text()
+    groups = re.findall(r'<tbody data-group="([^"]+)">', index)
+    assert groups == ["keras2", "tf.keras", "tf-keras", "keras3"]
+    assert index.count('<tr class="row"') == len({(o.cell_name, o.scenario, o.machine) for o in found})
+
+
+def test_the_answer_column_shows_the_calls_the_weakest_bitwise_recipe_made(built, root):
+    """Keras 3 + JAX: numpy and tutorial diverge, full is bitwise; its calls come from the record."""
+    cell = "keras3.15.1-jax0.10.2-python3.11"
+    record = raw(root, "b84f6cf6f9", cell, "canonical_mlp", "full.json")
+    calls = record["replays"][0]["seed_calls"]
+    assert "keras.utils.set_random_seed(1)" in calls
+    index = (built / "index.html").read_text()
+    row = next(r for r in index.split('<tr class="row"')[1:]
+               if f">{cell}</a>" in r and 'data-machine="b84f6cf6f9"' in r)
+    answer = row.split('<td class="calls">', 1)[1].split("</td>", 1)[0]
+    assert answer.startswith('<a href="recipes.html#full"><b>full</b></a>: ')
+    assert re.findall(r"<code>([^<]*)</code>", answer) == [c.replace('"', "&quot;") for c in calls]
+
+
+def test_the_recipes_page_lists_recorded_calls_per_api(built, root):
+    text = (built / "recipes.html").read_text()
+    tf1 = raw(root, "b84f6cf6f9", "keras2.0.3-tensorflow1.1.0-python3.6", "canonical_mlp", "tutorial.json")
+    tf2 = raw(root, "b84f6cf6f9", "tf.keras-tensorflow2.15.1-python3.11", "canonical_mlp", "tutorial.json")
+    section = text.split('<h2 id="tutorial">', 1)[1].split("<h2", 1)[0]
+    for record in (tf1, tf2):
+        calls = record["replays"][0]["seed_calls"]
+        assert " ".join(f"<code>{c}</code>" for c in calls) in section
+    assert "tf.set_random_seed(2)" in section and "tf.random.set_seed(2)" in section
+    assert "jax has no global seed" in section   # an unavailable call, with the reason recorded
+
+
+def test_a_failed_cell_page_shows_the_error_and_the_traceback_tail(built, root):
+    cell = "keras2.3.1-tensorflow2.3.4-python3.8"
+    replay = raw(root, "b84f6cf6f9", cell, "canonical_mlp", "full.json")["replays"][0]
+    last = replay["error"]["traceback"].strip().splitlines()[-1]
+    text = (built / "cells" / f"{cell}.html").read_text()
+    assert "crashed" in text and "Traceback (tail):" in text
+    assert last.replace("'", "&#x27;") in text
+    assert "Same traceback as replay 0." in text
+
+
+def test_a_cell_page_shows_every_replays_values_and_where_they_first_differ(built, root):
+    cell = "keras2.0.3-tensorflow1.1.0-python3.6"
+    replays = raw(root, "b84f6cf6f9", cell, "canonical_mlp", "numpy.json")["replays"]
+    text = (built / "cells" / f"{cell}.html").read_text()
+    section = text.split('id="b84f6cf6f9-canonical_mlp-numpy"', 1)[1].split("<h3", 1)[0]
+    for replay in replays:
+        for value in replay["values"]:
+            assert repr(float(value)) in section
+    first = next(i for i, (a, b) in enumerate(zip(replays[0]["values"], replays[1]["values"]))
+                 if float(a).hex() != float(b).hex())
+    assert f"replays 0 and 1 first differ at repeat {first} " in section
+    for name in ("observed Python", "observed NumPy", "Environment: <b>ok</b>", "installed packages"):
+        assert name in text
+    assert 'id="m-dc84521ea4"' in text   # the second machine's evidence too
+
+
+def test_figures_are_copied_next_to_the_pages(built):
+    for name in ("matrix.png", "agreement.png", "stats.png"):
+        data = (built / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (built.parent / name).read_bytes() == data
+
+
+# --------------------------------------------------------------------------------------------
+# Headless Chromium over the DevTools protocol (--remote-debugging-pipe: NUL-separated JSON)
+# --------------------------------------------------------------------------------------------
+class Browser:
+    def __init__(self, binary: str, profile: Path):
+        to_chrome_r, self.to_chrome = os.pipe()
+        self.from_chrome, from_chrome_w = os.pipe()
+        # above 3 and 4, so that the child can put them exactly there
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (to_chrome_r, from_chrome_w)]
+
+        def wire():   # in the child: fd 3 reads our commands, fd 4 carries the answers
+            os.dup2(high[0], 3)
+            os.dup2(high[1], 4)
+
+        self.process = subprocess.Popen(
+            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--hide-scrollbars", "--remote-debugging-pipe", f"--user-data-dir={profile}", "about:blank"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=wire, close_fds=False)
+        for fd in (to_chrome_r, from_chrome_w, *high):
+            os.close(fd)
+        self.buffer, self.next_id, self.events = b"", 0, []
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        self.call("Page.enable", session=True)
+
+    def _read(self, deadline: float) -> dict:
+        while b"\0" not in self.buffer:
+            ready, _, _ = select.select([self.from_chrome], [], [], max(0.0, deadline - time.time()))
+            if not ready:
+                raise TimeoutError("chromium did not answer in time")
+            chunk = os.read(self.from_chrome, 1 << 20)
+            if not chunk:
+                raise RuntimeError("chromium closed the DevTools pipe")
+            self.buffer += chunk
+        message, self.buffer = self.buffer.split(b"\0", 1)
+        return json.loads(message)
+
+    def call(self, method: str, session: bool = False, timeout: float = 60, **params):
+        self.next_id += 1
+        message = {"id": self.next_id, "method": method, "params": params}
+        if session:
+            message["sessionId"] = self.session
+        os.write(self.to_chrome, json.dumps(message).encode() + b"\0")
+        deadline = time.time() + timeout
+        while True:
+            answer = self._read(deadline)
+            if answer.get("id") == self.next_id:
+                if "error" in answer:
+                    raise RuntimeError(f"{method}: {answer['error']}")
+                return answer.get("result", {})
+            self.events.append(answer)
+
+    def open(self, url: str, width: int, height: int = 900):
+        """Load a page in a `width` px wide viewport (a phone below 600 px) and let scripts run."""
+        self.call("Emulation.setDeviceMetricsOverride", session=True, width=width, height=height,
+                  deviceScaleFactor=1, mobile=width < 600)
+        self.events.clear()
+        self.call("Page.navigate", session=True, url=url)
+        deadline = time.time() + 60
+        while not any(e.get("method") == "Page.loadEventFired" for e in self.events):
+            self.events.append(self._read(deadline))
+        return self
+
+    def evaluate(self, expression: str):
+        result = self.call("Runtime.evaluate", session=True, expression=expression, returnByValue=True)
+        return result["result"].get("value")
+
+    def screenshot(self, path: Path, full_page: bool = True) -> Path:
+        data = self.call("Page.captureScreenshot", session=True, format="png",
+                         captureBeyondViewport=full_page)["data"]
+        path.write_bytes(base64.b64decode(data))
+        return path
+
+    def close(self):
+        try:
+            self.call("Browser.close", timeout=10)
+        except (RuntimeError, TimeoutError, OSError):
+            pass
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        os.close(self.to_chrome)
+        os.close(self.from_chrome)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    binary = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if binary is None:
+        pytest.skip("no Chromium on this machine (.ci/run installs Debian's chromium)")
+    opened = Browser(binary, tmp_path_factory.mktemp("chromium-profile"))
+    yield opened
+    opened.close()
+
+
+class Rows(html.parser.HTMLParser):
+    """The matrix rows of a serialized DOM: their data attributes and whether they are hidden."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "tr" and attrs.get("class") == "row":
+            self.rows.append(attrs)
+
+
+def dom_rows(browser) -> list:
+    parser = Rows()
+    parser.feed(browser.evaluate("document.documentElement.outerHTML"))
+    return parser.rows
+
+
+def test_a_filter_in_the_url_shows_only_matching_rows(browser, built, records):
+    _, found = records
+    jax_rows = {(o.cell_name, o.scenario, o.machine) for o in found if o.cell.get("backend") == "jax"}
+    browser.open((built / "index.html").as_uri() + "?backend=jax", 1600)
+    rows = dom_rows(browser)
+    shown = [r for r in rows if "hidden" not in r]
+    assert len(rows) == len({(o.cell_name, o.scenario, o.machine) for o in found})
+    assert shown and all(r["data-backend"] == "jax" for r in shown)
+    assert len(shown) == len(jax_rows)
+    assert browser.evaluate("document.querySelector('select[name=backend]').value") == "jax"
+    assert browser.evaluate("document.getElementById('count').textContent") == \
+        f"{len(jax_rows)} of {len(rows)} rows shown"
+
+
+def test_recipe_verdict_machine_and_text_filters_combine(browser, built, records):
+    _, found = records
+    wanted = {(o.cell_name, o.machine) for o in found
+              if o.recipe == "numpy" and o.verdict.name == "bitwise" and o.machine.startswith("dc84")}
+    browser.open((built / "index.html").as_uri() + "?recipe=numpy&verdict=bitwise&machine=dc84", 1600)
+    shown = [r for r in dom_rows(browser) if "hidden" not in r]
+    assert {r["data-machine"] for r in shown} == {"dc84521ea4"} and len(shown) == len(wanted)
+    assert all(r["data-v-numpy"] == "bitwise" for r in shown)
+    # only the chosen recipe's column is displayed
+    assert browser.evaluate("getComputedStyle(document.querySelector('th.r-full')).display") == "none"
+    assert browser.evaluate("getComputedStyle(document.querySelector('th.r-numpy')).display") != "none"
+    browser.open((built / "index.html").as_uri() + "?q=theano0.9.0", 1600)
+    shown = [r for r in dom_rows(browser) if "hidden" not in r]
+    assert shown and all("theano0.9.0" in r["data-text"] for r in shown)
+
+
+def test_changing_a_filter_writes_it_to_the_url(browser, built):
+    browser.open((built / "index.html").as_uri(), 1600)
+    browser.evaluate("var s = document.querySelector('select[name=python]'); s.value = '3.6';"
+                     "s.dispatchEvent(new Event('change', {bubbles: true})); 0")
+    assert browser.evaluate("location.search") == "?python=3.6"
+
+
+@pytest.mark.parametrize("width", [1600, 400])
+def test_pages_fit_the_width_and_are_photographed(browser, built, tmp_path, width):
+    """No sideways scroll of the page itself at 400 px (tables scroll inside their box)."""
+    for name in ("index.html", "recipes.html", "machines.html", "figures.html",
+                 "cells/keras2.3.1-tensorflow2.3.4-python3.8.html"):
+        browser.open((built / name).as_uri(), width)
+        scroll = browser.evaluate("document.documentElement.scrollWidth")
+        assert scroll <= width, f"{name} at {width} px: the page is {scroll} px wide"
+        shot = browser.screenshot(tmp_path / f"{Path(name).stem}-{width}.png")
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert int.from_bytes(shot.read_bytes()[16:20], "big") == width   # PNG width
+    sticky = browser.open((built / "index.html").as_uri(), width).evaluate(
+        "getComputedStyle(document.querySelector('#matrix thead th')).position")
+    assert sticky == "sticky"
