@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -131,6 +132,9 @@ def p_run(p):
                    help="run part I of N of the selection (deterministic, balanced by earlier timings)")
     p.add_argument("--timings", type=Path, metavar="DIR",
                    help="records whose timings balance --shard (default: the results directory)")
+    p.add_argument("--scenario", action="append", metavar="NAME|FILE.py",
+                   help="run these scenarios instead of the cells' own: a built-in name "
+                        "(scenarios/NAME.py), `all` built-in ones, or your own file (repeatable)")
 
 
 def cmd_run(args) -> int:
@@ -147,11 +151,17 @@ def cmd_run(args) -> int:
     results = _results(args)
     _check_writable(results)
     display = progress.choose(sys.stdout, {"auto": None, "live": True, "plain": False}[args.progress])
-    summary = run.run_cells(cells, results, _envs(args), recipes=args.recipe, replays=args.replays,
-                            timeout=args.timeout, rebuild=args.rebuild, force=args.force,
-                            jobs=args.jobs or run.default_jobs(), display=display)
-    for line in summary.lines():
-        print(line)
+    try:
+        groups = run.scenario_groups(args.scenario) if args.scenario else [(None, None)]
+    except (ValueError, FileNotFoundError) as exc:
+        raise CommandError(str(exc)) from None
+    for folder, names in groups:
+        chosen = cells if names is None else [dataclasses.replace(c, scenarios=names) for c in cells]
+        summary = run.run_cells(chosen, results, _envs(args), recipes=args.recipe, replays=args.replays,
+                                timeout=args.timeout, scenarios_dir=folder, rebuild=args.rebuild,
+                                force=args.force, jobs=args.jobs or run.default_jobs(), display=display)
+        for line in summary.lines():
+            print(line)
     # Exit 0 even when cells failed: a failed install, import or crash is a recorded outcome.
     print(f"records in {results}; `harness publish` renders them")
     return 0

@@ -367,6 +367,42 @@ class Run:
         return left / self.jobs
 
 
+ALL_SCENARIOS = "all"     # `--scenario all`: every built-in scenario file
+
+
+def scenario_groups(selection, scenarios_dir=None) -> list:
+    """`harness run --scenario` values as [(directory, (name, ...))], one group per directory.
+
+    A value is a built-in scenario's name (scenarios/NAME.py), `all` (every built-in one), or the
+    path of a .py file: that file runs where it lies, under its file stem, which must be a safe
+    record name and must not be a built-in scenario's (its records would replace theirs)."""
+    builtin = Path(scenarios_dir or paths.scenarios_dir())
+    groups = {}
+    for value in selection:
+        if value == ALL_SCENARIOS:
+            found = [(builtin, p.stem) for p in sorted(builtin.glob("*.py"))]
+        elif value.endswith(".py") or os.sep in value:
+            path = Path(value).expanduser().resolve()
+            if not path.is_file() or path.suffix != ".py":
+                raise ValueError(f"scenario {value!r}: no such .py file")
+            name = records.safe_name("scenario", path.stem)
+            twin = builtin / path.name
+            if twin.is_file() and twin.resolve() != path:
+                raise ValueError(f"scenario {value!r}: its name {name!r} is a built-in scenario's; "
+                                 "rename the file")
+            found = [(path.parent, name)]
+        else:
+            found = [(builtin, scenario_file(value, builtin).stem)]
+        for folder, name in found:
+            names = groups.setdefault(folder, [])
+            if name in {n for members in groups.values() for n in members}:
+                if name not in names:
+                    raise ValueError(f"two scenarios named {name!r} in {selection}")
+                continue
+            names.append(name)
+    return [(folder, tuple(names)) for folder, names in groups.items()]
+
+
 def run_cells(cells, results, envs, recipes=None, replays=None, timeout=None, scenarios_dir=None,
               rebuild=False, force=False, jobs=1, display=None) -> Summary:
     """Run the cells' work that is not current yet; returns the Summary (raises
