@@ -38,10 +38,14 @@ RECIPE_CODE = ("NUMPY_SEED", "BACKEND_SEED", "SINGLE_THREAD_VARS", "recipe_envir
 DROPPED = ("interrupted",)   # replays that say nothing about the cell: run again on resume
 
 
-@functools.lru_cache(maxsize=None)
 def worker_facts(worker: Path = paths.WORKER) -> tuple:
     """(RESULT_SCHEMA, hash of the recipe code) read from the worker's source, not imported."""
-    tree = ast.parse(Path(worker).read_text())
+    return _worker_facts(Path(worker).read_text())
+
+
+@functools.lru_cache(maxsize=4)
+def _worker_facts(source: str) -> tuple:
+    tree = ast.parse(source)
     schema, parts = None, {}
     for node in tree.body:
         names = [node.name] if isinstance(node, (ast.FunctionDef, ast.ClassDef)) else [
@@ -139,6 +143,10 @@ def _task(cell, scenario, path, recipe, count, wanted, target, force) -> Task:
     complete, partial = _read(target), _read(partial_path(target))
     task.seconds = _typical_seconds(complete) or _typical_seconds(partial)
     if force:
+        # rerun, but a complete record of the same inputs is never replaced by a smaller one
+        if complete and complete.get("inputs") == wanted:
+            task.count = max(count, len(_usable(complete)))
+            task.missing = list(range(task.count))
         task.note = "forced"
         return task
     same = [body for body in (complete, partial) if body and body.get("inputs") == wanted]
