@@ -1,0 +1,197 @@
+"""Kills, signals and concurrent runs, with real orchestrator and worker processes: nothing lost,
+nothing orphaned, nothing left in the temporary directory (issue: faults, cases 1, 4, 5)."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, TEST_SCENARIOS, plain_cell
+from harness.build import environments, processes
+from harness.ops import plan
+from harness.store import machines, records
+
+PY = "%d.%d" % sys.version_info[:2]
+MATRIX = f'''
+[[cell]]
+name = "slow"
+api = "none"
+backend = "none"
+python = "{PY}"
+requirements = ["numpy"]
+scenarios = ["slow_draw"]
+recipes = ["numpy"]
+replays = 4
+'''
+
+
+@pytest.fixture(scope="module")
+def envs(tmp_path_factory):
+    """The cell's environment, built once for the module."""
+    folder = tmp_path_factory.mktemp("envs")
+    root = tmp_path_factory.mktemp("root")
+    (root / "matrix.toml").write_text(MATRIX)
+    from harness import matrix
+    environments.ensure(matrix.load(root / "matrix.toml").get("slow"), folder)
+    return folder
+
+
+@pytest.fixture
+def project(tmp_path, envs):
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "matrix.toml").write_text(MATRIX)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = dict(os.environ, HARNESS_ROOT=str(root), HARNESS_SCENARIOS=str(TEST_SCENARIOS),
+               HARNESS_ENVS=str(envs), HARNESS_RESULTS=str(tmp_path / "results"), TMPDIR=str(tmp),
+               SLOW_DRAW_SECONDS="2", PYTHONPATH=str(ROOT), CI="true")
+    return tmp_path, env
+
+
+def start(env, *argv):
+    return subprocess.Popen([sys.executable, "-m", "harness", "run", "slow", *argv], env=env,
+                            cwd=env["HARNESS_ROOT"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def target(tmp_path):
+    return records.recipe_path(tmp_path / "results", machines.this_machine(), "slow", "slow_draw", "numpy")
+
+
+def wait_for(predicate, seconds=120):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting")
+
+
+def partial_replays(tmp_path) -> list:
+    path = plan.partial_path(target(tmp_path))
+    try:
+        return json.loads(path.read_text())["replays"]
+    except (OSError, ValueError):
+        return []
+
+
+def workers_of(tmp) -> list:
+    """Worker processes whose temporary directory lies under `tmp` (so: started by this test)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if str(tmp) in text and "worker.py" in text:
+            found.append(int(cmdline.parent.name))
+    return found
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_ends_the_workers_records_the_interruption_and_a_rerun_resumes(project, sig):
+    tmp_path, env = project
+    process = start(env, "-j", "2")
+    wait_for(lambda: len(partial_replays(tmp_path)) >= 1)
+    kept = [r for r in partial_replays(tmp_path) if r["status"] == "ok"]
+    process.send_signal(sig)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert err.strip().splitlines() == ["harness run: interrupted"]
+    time.sleep(0.5)
+    assert not workers_of(tmp_path / "tmp")                       # no orphan
+    assert not list((tmp_path / "tmp").glob("harness-replay-*"))  # no temporary directory left
+    replays = partial_replays(tmp_path)
+    assert "interrupted" in {r["status"] for r in replays}
+    assert not target(tmp_path).exists()                          # no record claims to be complete
+    again = start(env, "-j", "2")
+    out, err = again.communicate(timeout=180)
+    assert again.returncode == 0, err
+    final = records.read(target(tmp_path))
+    assert final["complete"] and len(final["replays"]) == 4
+    assert all(r["status"] == "ok" for r in final["replays"])
+    for replay in kept:                                          # not redone
+        assert replay in final["replays"]
+    assert f"resumed, {len([r for r in replays if r['status'] == 'ok'])} of 4 replays kept" in out
+
+
+def test_kill_9_loses_at_most_the_running_replays_and_the_rerun_resumes(project):
+    tmp_path, env = project
+    process = start(env, "-j", "1")
+    wait_for(lambda: len(partial_replays(tmp_path)) >= 2)
+    workers = processes.children(process.pid)
+    process.kill()
+    process.wait()
+    for pid in workers:                 # a SIGKILLed orchestrator cannot end them itself
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    kept = partial_replays(tmp_path)
+    assert len(kept) >= 2 and not target(tmp_path).exists()
+    again = start(env, "-j", "1")
+    out, err = again.communicate(timeout=180)
+    assert again.returncode == 0, err
+    final = records.read(target(tmp_path))["replays"]
+    assert len(final) == 4 and all(r in final for r in kept)
+
+
+def test_two_runs_of_one_cell_at_once_take_turns_and_lose_nothing(project):
+    tmp_path, env = project
+    first = start(env, "-j", "2")
+    wait_for(lambda: workers_of(tmp_path / "tmp"))
+    second = start(env, "-j", "2")
+    outs = [p.communicate(timeout=240) for p in (first, second)]
+    assert first.returncode == second.returncode == 0, outs
+    final = records.read(target(tmp_path))
+    assert final["complete"] and len(final["replays"]) == 4
+    text = outs[1][0]
+    assert "waiting: another run is writing this cell's records" in text
+    assert "current (recorded by another run meanwhile)" in text
+
+
+def test_a_rebuild_waits_for_the_run_using_the_environment(project):
+    tmp_path, env = project
+    user = start(env, "-j", "1", "--replays", "2")
+    wait_for(lambda: workers_of(tmp_path / "tmp"))
+    code = ("import sys; from harness import matrix; from harness.build import environments; "
+            "cell = matrix.load().get('slow'); "
+            "o = environments.ensure(cell, sys.argv[1], rebuild=True, echo=print); print(o.status)")
+    rebuild = subprocess.run([sys.executable, "-c", code, env["HARNESS_ENVS"]], env=env,
+                             cwd=env["HARNESS_ROOT"], capture_output=True, text=True, timeout=300)
+    assert user.poll() is not None       # the rebuild only started once the run was done
+    out, err = user.communicate(timeout=60)
+    assert user.returncode == 0, err
+    assert "waiting: another run is using or building this environment" in rebuild.stdout
+    assert rebuild.stdout.strip().endswith("ok") and "Traceback" not in rebuild.stderr
+    assert all(r["status"] == "ok" for r in records.read(target(tmp_path))["replays"])
+
+
+def test_an_unfinished_build_is_removed_with_a_message_and_built_again(tmp_path, envs):
+    cell = plain_cell("unfinished")
+    path = environments.env_path(cell, tmp_path)
+    (path / "lib").mkdir(parents=True)
+    (path / "lib" / "half-written").write_text("x")
+    said = []
+    outcome = environments.ensure(cell, tmp_path, echo=said.append)
+    assert outcome.status == "ok" and not outcome.reused
+    assert any("removing an unfinished environment" in line for line in said)
+    assert not (path / "lib" / "half-written").exists()
+    assert not list((tmp_path / ".trash").iterdir())
+
+
+def test_a_build_cut_short_leaves_no_marker(tmp_path):
+    cell = plain_cell("cut-short", requirements=("numpy", "six"))
+    processes.stopping.set()
+    try:
+        with pytest.raises(environments.InstallError, match="interrupted"):
+            environments.build(cell, environments.env_path(cell, tmp_path))
+    finally:
+        processes.stopping.clear()
+    assert not (environments.env_path(cell, tmp_path) / environments.MARKER).exists()
+    assert environments.current(cell, tmp_path) is None
