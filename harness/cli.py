@@ -187,6 +187,8 @@ def _check_writable(results: Path):
     probe = results
     while not probe.exists():
         probe = probe.parent
+    if not probe.is_dir():
+        raise CommandError(f"{results}: results directory cannot be created ({probe} is not a directory)")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise CommandError(f"{results}: results directory is not writable ({probe})")
 
