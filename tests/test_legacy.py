@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from conftest import PYENV, TEST_SCENARIOS
-from harness import environment, legacy, paths
+from harness import paths
+from harness.build import environments as environment, legacy
 from harness.matrix import Cell
 
 PYTHON27 = sorted(PYENV.glob("2.7.*/bin/python"))
@@ -103,7 +104,7 @@ def test_cntk_cell_gets_loadable_old_sonames_on_this_machine(tmp_path):
 
 
 def test_runner_puts_the_compat_dir_first_on_the_library_path(monkeypatch):
-    from harness import runner
+    from harness.execute import runner
     monkeypatch.setenv("LD_LIBRARY_PATH", "/opt/other")
     env = runner.worker_environment({}, {"LD_LIBRARY_PATH": "/envs/x/compat-libs"})
     assert env["LD_LIBRARY_PATH"] == "/envs/x/compat-libs:/opt/other"
