@@ -3,7 +3,8 @@
     nox -l                 list sessions (nox -l --json for a CI matrix)
     nox -t default         run the default cells, then publish (the README's main command)
     nox -t jax             every cell tagged jax (tags: api, backend, era, pythonXY, device, ...)
-    nox -s <cell>          one cell
+    nox -s <cell>          one cell (nox -s <cell> -- -j 2: two replays at a time)
+    nox -s run -- -t default -j 2   the default cells in one process, cells side by side
 Each session calls `python -m harness run <cell>`: the harness builds the cell's environment
 (uv, or venv + pip for old interpreters) so that an install failure is a recorded outcome.
 """
@@ -29,6 +30,15 @@ def _cell_session(cell):
 
 for _cell in _matrix.load().cells:
     nox.session(name=_cell.name, python=False, tags=list(_cell.tags))(_cell_session(_cell))
+
+
+@nox.session(python=False)
+def run(session):
+    """Several cells in one harness process, side by side: nox -s run -- -t default -j 2.
+
+    (Each cell session runs its own replays side by side already; -j N there, or HARNESS_JOBS=N
+    for nox and tox alike, sets how many.)"""
+    session.run(HOST, "-m", "harness", "run", *session.posargs, external=True)
 
 
 @nox.session(python=False, tags=["default", "publish"])

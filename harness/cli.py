@@ -124,7 +124,7 @@ def p_run(p):
                    help="rebuild environments even when current (and rerun their recipes)")
     p.add_argument("--force", action="store_true", help="rerun recipes whose records are current")
     p.add_argument("-j", "--jobs", type=positive_int, default=None,
-                   help="replays and builds side by side (default: the CPUs, at most 4)")
+                   help="replays and builds side by side (default: $HARNESS_JOBS, else the CPUs, at most 4)")
     p.add_argument("--progress", choices=("auto", "live", "plain"), default="auto",
                    help="live display on a terminal (auto), or plain lines")
     p.add_argument("--envs", type=Path, help="where environments live (default: .envs/)")

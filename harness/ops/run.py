@@ -43,7 +43,12 @@ _ON_START = "on_start" in inspect.signature(runner.run_replay).parameters
 
 
 def default_jobs() -> int:
-    """The CPUs this process may use, at most MAX_DEFAULT_JOBS."""
+    """$HARNESS_JOBS, else the CPUs this process may use, at most MAX_DEFAULT_JOBS."""
+    wanted = os.environ.get("HARNESS_JOBS", "").strip()
+    if wanted:
+        if not wanted.isdigit() or int(wanted) < 1:
+            raise ValueError(f"HARNESS_JOBS={wanted!r} must be a positive integer")
+        return int(wanted)
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:
