@@ -228,6 +228,8 @@ def test_summary_gives_the_weakest_bitwise_recipe_per_cell_and_scenario(results)
     assert entries["oldcell", "dropout_unseeded"].text == "numpy"
     assert entries["oldcell", "conv2d"].text == "none"
     assert entries["jaxcell", "conv2d"].text == "never"
+    short = scenario_summary.Entry("m", "c", "s", "never", None, ("none", "numpy"))
+    assert short.text == "none of 2 run"                       # a ladder not run to its end says so
     na = entries["jaxcell", "tf_data_map"]
     assert na.text == "n/a" and na.reason == "tf.data needs the TensorFlow backend (this cell runs jax)"
     text = scenario_pages.pages(rs, found)["scenarios.md"]

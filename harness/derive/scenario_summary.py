@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..matrix import recipe_rank
+from ..matrix import RECIPES, recipe_rank
 from . import verdicts
 from .minimal import minimal_recipes
 
@@ -78,6 +78,8 @@ class Entry:
     def text(self) -> str:
         if self.kind == "bitwise":
             return self.recipe
+        if self.kind == "never" and not set(RECIPES) <= set(self.recipes):
+            return f"none of {len(self.recipes)} run"     # the ladder was not run to its end
         return {"never": "never", "not-applicable": "n/a", "failed": "failed"}[self.kind]
 
 

@@ -78,7 +78,7 @@ def summary_markdown(rs, found, entries, declared, names, scenarios_dir=None) ->
         "Each scenario isolates one source of randomness (its page says which, and what it measures). "
         "Per cell and scenario: the weakest recipe of the ladder (none < numpy < tutorial < full < strict) "
         "whose fresh processes gave bitwise identical values on this machine — `none` means that no "
-        "seeding is needed; `never`: no recipe that was run is bitwise; `n/a`: the scenario does not "
+        "seeding is needed; `never`: no recipe of the ladder is bitwise (`none of k run`: none of the k recipes run so far); `n/a`: the scenario does not "
         "apply to the cell (the reason is on its page); `failed`: no recipe gave values. An empty "
         "entry: not run. Where machines disagree, each machine's answer is followed by the first "
         "characters of its id.", "",
