@@ -135,6 +135,14 @@ def p_run(p):
     p.add_argument("--scenario", action="append", metavar="NAME|FILE.py",
                    help="run these scenarios instead of the cells' own: a built-in name "
                         "(scenarios/NAME.py), `all` built-in ones, or your own file (repeatable)")
+    p.add_argument("--python", type=Path, metavar="PATH",
+                   help="run the cells in this interpreter, which already holds their stack "
+                        "(a CUDA container, a conda env, a cluster module): nothing is built but a "
+                        "layered environment; records go to CELL-existing")
+    p.add_argument("--find-links", type=Path, metavar="DIR",
+                   help="with --python: a local wheel folder for --add (no index is used)")
+    p.add_argument("--add", action="append", default=[], metavar="REQ",
+                   help="with --python: a package the interpreter lacks (repeatable)")
 
 
 def cmd_run(args) -> int:
@@ -143,6 +151,10 @@ def cmd_run(args) -> int:
     cells = _matrix(args).select(args.cells, args.tag)
     if not cells:
         raise CommandError("no cell matches the selection")
+    if args.python:
+        cells = _existing(args, cells)
+    elif args.find_links or args.add:
+        raise CommandError("--find-links and --add go with --python")
     if args.shard:
         cells = _shard(args, cells)
         if not cells:
@@ -180,6 +192,24 @@ def _shard(args, cells) -> list:
     print(f"shard {args.shard}: {len(chosen)} of {len(cells)} cell(s): "
           + (" ".join(c.name for c in chosen) or "none"))
     return chosen
+
+
+def _existing(args, cells) -> list:
+    """The selected cells moved onto an existing interpreter (matrix.existing_variant)."""
+    from .build import interpreters
+    python = interpreters.version_of(args.python.expanduser())
+    if python is None:
+        raise CommandError(f"--python {args.python}: not an interpreter that runs")
+    if args.find_links and not args.find_links.is_dir():
+        raise CommandError(f"--find-links {args.find_links}: not a directory")
+    for requirement in args.add:
+        try:
+            matrix.Requirement(requirement)
+        except matrix.InvalidRequirement as exc:
+            raise CommandError(f"--add {requirement!r}: {exc}") from None
+    return [matrix.existing_variant(c, args.python.expanduser().absolute(), python,
+                                    args.find_links.absolute() if args.find_links else "", args.add)
+            for c in cells]
 
 
 def _check_writable(results: Path):

@@ -20,9 +20,10 @@ APIS = ("keras2", "tf.keras", "tf-keras", "keras3", "none")
 BACKENDS = ("tensorflow", "theano", "cntk", "jax", "torch", "none")
 RECIPES = ("none", "numpy", "tutorial", "full", "strict")
 DEVICES = ("cpu", "gpu")
-INSTALLERS = ("auto", "uv", "pip")
+INSTALLERS = ("auto", "uv", "pip", "existing")
 CELL_KEYS = {"name", "api", "backend", "python", "requirements", "device", "env", "tags",
-             "installer", "timeout", "notes", "recipes", "scenarios", "replays"}
+             "installer", "timeout", "notes", "recipes", "scenarios", "replays", "interpreter",
+             "find_links"}
 LADDER_KEYS = (CELL_KEYS - {"name"}) | {"name_template", "versions", "overrides"}
 DEFAULT_KEYS = {"replays", "timeout", "recipes", "scenarios"}
 TOP_KEYS = {"schema", "defaults", "cell", "ladder"}
@@ -61,6 +62,8 @@ class Cell:
     recipes: tuple = RECIPES
     scenarios: tuple = ("canonical_mlp",)
     notes: str = ""
+    interpreter: str = ""       # installer "existing": the interpreter that already holds the stack
+    find_links: str = ""        # installer "existing": a local wheel folder for missing packages
 
     @property
     def env_dict(self) -> dict:
@@ -68,9 +71,12 @@ class Cell:
 
     def key(self) -> dict:
         """What defines the environment: a change here means a new environment."""
-        return {"api": self.api, "backend": self.backend, "python": self.python,
-                "requirements": list(self.requirements), "device": self.device,
-                "installer": self.installer}
+        key = {"api": self.api, "backend": self.backend, "python": self.python,
+               "requirements": list(self.requirements), "device": self.device,
+               "installer": self.installer}
+        if self.installer == "existing":   # only then, so that other cells keep their hash
+            key.update(interpreter=self.interpreter, find_links=self.find_links)
+        return key
 
     def env_hash(self) -> str:
         blob = json.dumps(self.key(), sort_keys=True).encode()
@@ -261,6 +267,12 @@ def _make_cell(entry: dict, defaults: dict, path, text: str) -> Cell:
             fail(f"env {key!r} = {value!r}: names are A-Z, 0-9 and _, values one line of text")
     if not isinstance(entry.get("notes", ""), str):
         fail("notes must be a string")
+    for key in ("interpreter", "find_links"):
+        value = entry.get(key, "")
+        if not isinstance(value, str) or "\n" in value or "\0" in value:
+            fail(f"{key} must be a path (one line of text)")
+    if (entry.get("installer") == "existing") != bool(entry.get("interpreter")):
+        fail("installer = \"existing\" and interpreter = \"/path/to/python\" go together")
     env = {str(k): str(v) for k, v in raw_env.items()}
     if entry["api"] in ("keras2", "keras3"):
         env.setdefault("KERAS_BACKEND", entry["backend"])
@@ -274,7 +286,21 @@ def _make_cell(entry: dict, defaults: dict, path, text: str) -> Cell:
         recipes=tuple(recipes),
         scenarios=tuple(scenarios),
         notes=entry.get("notes", ""),
+        interpreter=entry.get("interpreter", ""),
+        find_links=entry.get("find_links", ""),
     )
+
+
+def existing_variant(cell: Cell, interpreter: str, python: str, find_links: str = "",
+                     add=()) -> Cell:
+    """The cell run in an interpreter that already holds its stack (`harness run --python`):
+    nothing is built but a layered environment; `add` lists packages to install into it, from
+    `find_links` without an index when given. Observed versions are recorded as always."""
+    suffix = "-existing" + ("" if python == cell.python else f"-python{python}")
+    return dataclasses.replace(
+        cell, name=cell.name + suffix, python=python, requirements=tuple(add), installer="existing",
+        interpreter=str(interpreter), find_links=str(find_links or ""),
+        tags=tuple(t for t in cell.tags if t != "default") + ("existing",))
 
 
 def _string_list(entry, defaults, key, default, fail) -> list:

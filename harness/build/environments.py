@@ -192,11 +192,11 @@ def build(cell: Cell, path: Path, echo=None) -> EnvOutcome:
     log.write_text("")
     started = time.time()
     try:
-        interpreter = interpreters.find(cell.python)
+        interpreter = existing_interpreter(cell) if installer == "existing" else interpreters.find(cell.python)
         if interpreter is None:
             raise InstallError(f"interpreter for Python {cell.python} not found "
                                f"({interpreters.searched(cell.python)})")
-        steps = _uv_steps if installer == "uv" else _pip_steps
+        steps = {"uv": _uv_steps, "pip": _pip_steps, "existing": _existing_steps}[installer]
         for command in steps(cell, interpreter, path):
             _run(command, log)
         outcome.extra_env = legacy.prepare(cell, path, log)
@@ -249,6 +249,32 @@ def _uv_steps(cell, interpreter, path):
     yield [uv, "venv", "--quiet", "--allow-existing", "--python", interpreter, str(path)]
     yield [uv, "pip", "install", "--python", str(env_python(path)), "--compile-bytecode", *links,
            *cell.requirements]
+
+
+def existing_interpreter(cell) -> str:
+    """The interpreter of an existing-environment cell, checked: it runs and is the Python the
+    cell says (so that records do not claim another version)."""
+    path = Path(cell.interpreter).expanduser()
+    if not path.is_file() or not os.access(path, os.X_OK):
+        raise InstallError(f"interpreter {cell.interpreter} does not exist or is not executable")
+    found = interpreters.version_of(path)
+    if found is None:
+        raise InstallError(f"interpreter {cell.interpreter} does not run")
+    if found != cell.python:
+        raise InstallError(f"interpreter {cell.interpreter} is Python {found}, the cell says {cell.python}")
+    return str(path)
+
+
+def _existing_steps(cell, interpreter, path):
+    """A layered environment over an interpreter that already holds the stack: its packages are
+    visible (system site packages), nothing is downloaded; the cell's requirements (packages the
+    interpreter lacks) come from the local wheel folder without an index when one is given."""
+    yield [interpreter, "-m", "venv", "--system-site-packages", "--without-pip", str(path)]
+    if cell.requirements:
+        where = (["--no-index", "--find-links", str(Path(cell.find_links).expanduser())]
+                 if cell.find_links else [])
+        yield [uv_binary(), "pip", "install", "--python", str(env_python(path)), "--compile-bytecode",
+               *where, *cell.requirements]
 
 
 def _pip_steps(cell, interpreter, path):
@@ -344,13 +370,24 @@ def tail(path: Path, lines: int = 40, limit: int = 3000) -> str:
 
 
 def _freeze(installer, path, log) -> list:
-    """The packages actually installed (observed, not requested)."""
+    """The packages actually installed (observed, not requested); for an existing environment
+    also those of the interpreter it layers over."""
+    if installer == "existing":
+        command = [str(env_python(path)), "-c", FREEZE_ALL]
+        done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        return parse_freeze(done.stdout) if done.returncode == 0 else []
     if installer == "uv":
         command = [uv_binary(), "pip", "freeze", "--python", str(env_python(path))]
     else:
         command = [str(env_python(path)), "-m", "pip", "freeze", "--all"]
     done = subprocess.run(command, capture_output=True, text=True)
     return parse_freeze(done.stdout) if done.returncode == 0 else []
+
+
+# Every distribution the interpreter sees (its own and the base's site packages), as name==version.
+FREEZE_ALL = ("import importlib.metadata as m\n"
+              "print('\\n'.join(sorted({'%s==%s' % (d.metadata['Name'], d.version) "
+              "for d in m.distributions() if d.metadata['Name']})))")
 
 
 def parse_freeze(text: str) -> list:

@@ -47,20 +47,30 @@ def searched(version: str) -> str:
         version.replace(".", "_"), pyenv_root(), version, version)
 
 
-def _reports(path: Path, version: str) -> bool:
+def version_of(path) -> str | None:
+    """MAJOR.MINOR of an interpreter, or None when it does not run."""
     try:
         out = subprocess.run([str(path), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                              capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
-        return False
-    return out.returncode == 0 and out.stdout.strip() == version
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def _reports(path: Path, version: str) -> bool:
+    return version_of(path) == version
 
 
 def check(matrix) -> list:
     """MatrixErrors for cells whose interpreter cannot be found on this machine."""
     problems = []
     for cell in matrix.cells:
-        if find(cell.python) is None:
+        if cell.installer == "existing":
+            if version_of(Path(cell.interpreter).expanduser()) != cell.python:
+                problems.append(matrix_module.MatrixError(
+                    matrix.path, f"interpreter {cell.interpreter} is missing or not Python {cell.python}",
+                    cell.name, matrix_module._line_of(matrix.path.read_text(), cell.name)))
+        elif find(cell.python) is None:
             problems.append(matrix_module.MatrixError(matrix.path, f"interpreter for Python {cell.python} not found "
                                         f"({searched(cell.python)})", cell.name,
                                         matrix_module._line_of(matrix.path.read_text(), cell.name)))
