@@ -288,7 +288,7 @@ def test_a_filter_in_the_url_shows_only_matching_rows(browser, built, records):
 
 def test_recipe_verdict_machine_and_text_filters_combine(browser, built, records):
     _, found = records
-    wanted = {(o.cell_name, o.machine) for o in found
+    wanted = {(o.cell_name, o.scenario, o.machine) for o in found
               if o.recipe == "numpy" and o.verdict.name == "bitwise" and o.machine.startswith("dc84")}
     browser.open((built / "index.html").as_uri() + "?recipe=numpy&verdict=bitwise&machine=dc84", 1600)
     shown = [r for r in dom_rows(browser) if "hidden" not in r]
