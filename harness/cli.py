@@ -172,7 +172,7 @@ def cmd_run(args) -> int:
         summary = run.run_cells(chosen, results, _envs(args), recipes=args.recipe, replays=args.replays,
                                 timeout=args.timeout, scenarios_dir=folder, rebuild=args.rebuild,
                                 force=args.force, jobs=args.jobs or run.default_jobs(), display=display)
-        for line in summary.lines():
+        for line in progress.summary_lines(summary):
             print(line)
     # Exit 0 even when cells failed: a failed install, import or crash is a recorded outcome.
     print(f"records in {results}; `harness publish` renders them")

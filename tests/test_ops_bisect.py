@@ -6,7 +6,6 @@ import textwrap
 import pytest
 
 from harness import cli, matrix
-from harness.build import environments as environment
 from harness.derive import bisect as search_module
 from harness.derive import verdicts
 from harness.ops import bisect, run
@@ -64,7 +63,7 @@ name_template = "lvl{version}"
 api = "none"
 backend = "none"
 python = "%s"
-requirements = []
+requirements = ["numpy"]
 versions = ["1", "2", "3", "4", "5"]
 env = { LEVEL = "{version}" }
 tags = ["lad"]
@@ -115,14 +114,8 @@ def test_prober_reuses_current_records_and_runs_the_rest(ladder):
 
 
 def test_real_bisect_through_the_command_line(ladder, monkeypatch, capsys):
-    """Real worker processes (host interpreter standing in for the cell environment)."""
+    """Real environments (the cells need nothing beyond the interpreter) and worker processes."""
     root, cells = ladder
-
-    def host_environment(cell, envs, rebuild=False):
-        return environment.EnvOutcome("ok", str(envs / cell.name), python=sys.executable,
-                                      installer="host", reused=True, env_hash=cell.env_hash())
-
-    monkeypatch.setattr(run.environments, "ensure", host_environment)
     monkeypatch.setenv("HARNESS_SCENARIOS", str(root / "scenarios"))
     argv = ["--matrix", str(root / "matrix.toml"), "--results", str(root / "results"), "bisect",
             "--tag", "lad", "--recipe", "none", "--envs", str(root / "envs")]

@@ -22,7 +22,7 @@ def envs(tmp_path_factory):
 
 def go(cell, results, envs, scenarios=TEST_SCENARIOS, **kw):
     lines = []
-    display = run._EchoDisplay(lines.append)
+    display = run.EchoDisplay(lines.append)
     summary = run.run_cells([cell], results, envs, scenarios_dir=scenarios, display=display, **kw)
     return summary, lines
 
@@ -50,7 +50,7 @@ def test_a_second_run_skips_current_records_opens_no_environment_and_changes_no_
     assert not second.verdicts and set(second.current) == set(first.verdicts)
     assert second.skipped_cells == [cell.name] and lines == []
     assert snapshot(tmp_path) == before
-    assert "skipped as current: 2 recipe(s), 1 whole cell(s)" in "\n".join(second.lines())
+    assert "skipped as current: 2 recipe(s), 1 whole cell(s)" in "\n".join(progress.summary_lines(second))
 
 
 def test_force_and_changed_inputs_run_again(tmp_path, envs):
@@ -138,16 +138,16 @@ def test_an_install_failure_is_recorded_and_summarised(tmp_path, envs):
     env = records.read(records.environment_path(tmp_path, machines.this_machine(), "bad"))
     assert env["outcome"]["status"] == "install-failed"
     assert len(env["outcome"]["error"]) <= environments.ERROR_LIMIT + 100
-    assert any("install-failed  bad:" in line for line in summary.lines())
+    assert any("install-failed  bad:" in line for line in progress.summary_lines(summary))
 
 
 def test_progress_lines_carry_an_estimate_and_the_live_display_renders(tmp_path, envs, monkeypatch):
     cell = plain_cell("progress", recipes=("numpy",), replays=2)
     go(cell, tmp_path, envs)
     summary, lines = go(cell, tmp_path, envs, force=True)
-    state = progress.State(cells_total=2, cells_done=1, replays_total=10, replays_done=4, remaining=75)
+    state = run.State(cells_total=2, cells_done=1, replays_total=10, replays_done=4, remaining=75)
     state.running[1] = ("[c] s numpy replay 2/3", time.monotonic())
-    assert "cells 1/2, replays 4/10" in state.headline() and "~1:15 left" in state.headline()
+    assert "cells 1/2, replays 4/10" in progress.headline(state) and "~1:15 left" in progress.headline(state)
     from rich.console import Console
     console = Console(record=True, width=100)
     console.print(progress.LiveDisplay.render(None, state))

@@ -247,8 +247,9 @@ def _uv_steps(cell, interpreter, path):
     uv = uv_binary()
     links = [arg for link in find_links() for arg in ("--find-links", link)]
     yield [uv, "venv", "--quiet", "--allow-existing", "--python", interpreter, str(path)]
-    yield [uv, "pip", "install", "--python", str(env_python(path)), "--compile-bytecode", *links,
-           *cell.requirements]
+    if cell.requirements:   # a cell may need nothing beyond the interpreter (api "none")
+        yield [uv, "pip", "install", "--python", str(env_python(path)), "--compile-bytecode", *links,
+               *cell.requirements]
 
 
 def existing_interpreter(cell) -> str:
@@ -289,7 +290,8 @@ def _pip_steps(cell, interpreter, path):
     pins = BOOTSTRAP.get(cell.python)
     if pins:
         yield [python, "-m", "pip", "install", "--quiet", *pins]
-    yield [python, "-m", "pip", "install", *cell.requirements]
+    if cell.requirements:
+        yield [python, "-m", "pip", "install", *cell.requirements]
     # uv compiles bytecode at install time; do the same here, so that imports are not slowed down
     # where PYTHONDONTWRITEBYTECODE is set. Files that do not compile (Python 3 code shipped to
     # 2.7, templates) are not an install failure.

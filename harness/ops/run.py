@@ -31,7 +31,6 @@ from ..build import environments, locks, processes
 from ..derive import verdicts
 from ..execute import runner
 from ..matrix import Cell
-from ..report import progress
 from ..store import machines, records
 from . import plan
 from .plan import partial_path, scenario_file, sha256  # noqa: F401  (used by other ops)
@@ -78,6 +77,24 @@ def record_body(cell, outcome, scenario: str, digest: str, recipe: str, machine:
 
 
 @dataclasses.dataclass
+class State:
+    """Where a run stands, for a display: counts, what runs now, the estimate of what is left."""
+
+    cells_total: int = 0
+    cells_done: int = 0
+    replays_total: int = 0
+    replays_done: int = 0
+    skipped: int = 0                  # recipes skipped as current
+    started: float = dataclasses.field(default_factory=time.monotonic)
+    running: dict = dataclasses.field(default_factory=dict)   # id -> (label, started)
+    remaining: float | None = None    # estimated seconds of work left (already divided by -j)
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+
+@dataclasses.dataclass
 class Summary:
     verdicts: dict = dataclasses.field(default_factory=dict)        # (cell, scenario, recipe) -> Verdict
     install_failed: dict = dataclasses.field(default_factory=dict)  # cell -> one-line reason
@@ -86,9 +103,6 @@ class Summary:
     interrupted: bool = False
     seconds: float = 0.0
 
-    def lines(self) -> list:
-        return progress.summary(self.verdicts, self.install_failed, len(self.current),
-                                len(self.skipped_cells), self.seconds, self.interrupted)
 
 
 class _Cell:
@@ -116,9 +130,9 @@ class Run:
         self.scenarios_dir, self.rebuild = scenarios_dir, rebuild
         self.force = force or rebuild   # a rebuilt environment may hold other packages
         self.jobs = max(1, int(jobs))
-        self.display = display or progress.PlainDisplay()
+        self.display = display or EchoDisplay(print)
         self.summary = Summary()
-        self.state = progress.State()
+        self.state = State()
         self.hide = redactions(self.envs)
         self.stopping = False
         self.gpu_busy = False
@@ -420,7 +434,7 @@ def run_cell(cell: Cell, results: Path, envs: Path, recipes=None, replays=None, 
              scenarios_dir=None, rebuild=False, echo=print, force=False, jobs=1) -> dict:
     """One cell; returns {(scenario, recipe): Verdict} (current records included) or
     {"environment": "install-failed"}."""
-    display = _EchoDisplay(echo)
+    display = EchoDisplay(echo)
     summary = run_cells([cell], results, envs, recipes, replays, timeout, scenarios_dir, rebuild,
                         force, jobs, display)
     if cell.name in summary.install_failed:
@@ -431,13 +445,24 @@ def run_cell(cell: Cell, results: Path, envs: Path, recipes=None, replays=None, 
     return found
 
 
-class _EchoDisplay(progress.PlainDisplay):
+class EchoDisplay:
+    """The display a run uses when none is given: events passed to `echo`, nothing live
+    (harness/report/progress.py has the terminal displays; the CLI picks one)."""
+
     def __init__(self, echo):
-        super().__init__()
         self.echo = echo
+
+    def start(self, state):
+        pass
 
     def line(self, text, state=None):
         self.echo(text)
+
+    def update(self, state):
+        pass
+
+    def stop(self, state):
+        pass
 
 
 def _raise_on_sigterm():

@@ -1,35 +1,21 @@
 """What a run shows while it goes: a live display on a terminal (rich), plain lines elsewhere.
 
 The run (harness/ops/run.py) owns a `State` and calls `line()` for events and `update()` for the
-live part; `summary()` formats the end of a run. Nothing here decides anything.
+live part; `summary_lines()` formats the end of a run. Nothing here decides anything, and nothing
+here is imported by the run: the CLI hands a display to it.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 import time
 
 
-@dataclasses.dataclass
-class State:
-    cells_total: int = 0
-    cells_done: int = 0
-    replays_total: int = 0
-    replays_done: int = 0
-    skipped: int = 0                  # recipes skipped as current
-    started: float = dataclasses.field(default_factory=time.monotonic)
-    running: dict = dataclasses.field(default_factory=dict)   # id -> (label, started)
-    remaining: float | None = None    # estimated seconds of work left (already divided by -j)
-
-    @property
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started
-
-    def headline(self) -> str:
-        eta = f", ~{clock(self.remaining)} left" if self.remaining is not None else ""
-        return (f"cells {self.cells_done}/{self.cells_total}, replays {self.replays_done}/"
-                f"{self.replays_total}, {clock(self.elapsed)} elapsed{eta}")
+def headline(state) -> str:
+    """Where a run stands (a harness.ops.run.State): cells, replays, elapsed, estimate."""
+    eta = f", ~{clock(state.remaining)} left" if state.remaining is not None else ""
+    return (f"cells {state.cells_done}/{state.cells_total}, replays {state.replays_done}/"
+            f"{state.replays_total}, {clock(state.elapsed)} elapsed{eta}")
 
 
 def clock(seconds: float) -> str:
@@ -63,17 +49,17 @@ class PlainDisplay:
     def __init__(self, stream=None):
         self.stream = stream or sys.stdout
 
-    def start(self, state: State):
+    def start(self, state):
         pass
 
-    def line(self, text: str, state: State | None = None):
-        suffix = f"  [{state.headline()}]" if state is not None else ""
+    def line(self, text: str, state=None):
+        suffix = f"  [{headline(state)}]" if state is not None else ""
         print(text + suffix, file=self.stream, flush=True)
 
-    def update(self, state: State):
+    def update(self, state):
         pass
 
-    def stop(self, state: State):
+    def stop(self, state):
         pass
 
 
@@ -87,34 +73,40 @@ class LiveDisplay(PlainDisplay):
         self.console = Console(file=self.stream)
         self.live = Live(console=self.console, refresh_per_second=4, transient=True)
 
-    def start(self, state: State):
+    def start(self, state):
         self.live.start()
         self.update(state)
 
-    def line(self, text: str, state: State | None = None):
+    def line(self, text: str, state=None):
         self.console.print(text, markup=False, highlight=False)
 
-    def update(self, state: State):
+    def update(self, state):
         self.live.update(self.render(state))
 
-    def render(self, state: State):
+    def render(self, state):
         from rich.console import Group
         from rich.progress_bar import ProgressBar
         from rich.text import Text
         now = time.monotonic()
-        rows = [Text(state.headline(), style="bold"),
+        rows = [Text(headline(state), style="bold"),
                 ProgressBar(total=max(1, state.replays_total), completed=state.replays_done, width=60)]
         for label, began in sorted(state.running.values(), key=lambda item: item[1]):
             rows.append(Text(f"  {label}  {now - began:5.0f} s"))
         return Group(*rows)
 
-    def stop(self, state: State):
+    def stop(self, state):
         self.live.stop()
+
+
+def summary_lines(done) -> list:
+    """The end of a run (a harness.ops.run.Summary): verdicts by kind, failures with one-line
+    reasons, skips, wall time."""
+    return summary(done.verdicts, done.install_failed, len(done.current), len(done.skipped_cells),
+                   done.seconds, done.interrupted)
 
 
 def summary(verdicts: dict, install_failed: dict, skipped: int, skipped_cells: int,
             seconds: float, interrupted: bool) -> list:
-    """The end of a run: verdicts by kind, failures with one-line reasons, skips, wall time."""
     kinds = {}
     for result in verdicts.values():
         kinds[result.name] = kinds.get(result.name, 0) + 1
