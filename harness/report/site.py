@@ -179,7 +179,7 @@ def _row(rs, key, members, recipes, several_scenarios, minimal, ports) -> str:
     if answer and answer.bitwise:
         calls, _ = calls_of(rs, machine, cell_name, scenario, answer.bitwise)
         weakest = (f'<a href="recipes.html#{answer.bitwise}"><b>{E(answer.bitwise)}</b></a>: '
-                   + codes(calls))
+                   + (codes(calls) if calls else "nothing to call"))
     else:
         weakest = "no recipe is bitwise here"
     runs = [o.seconds_per_run for o in members if o.seconds_per_run is not None]
@@ -236,8 +236,8 @@ def index_page(rs, found, prov) -> str:
     machines = sorted({o.machine for o in found})
     intro = (
         "<h1>Will my seeded Keras run give the same numbers again?</h1>\n"
-        f"<p>{cells} Keras stacks on {len(machines)} machine(s). Each stack runs the 2017 tutorial's "
-        "model in several fresh processes, unseeded and under a ladder of seeding "
+        f"<p>{cells} Keras stacks on {len(machines)} machine(s). Each stack runs its scenarios (the 2017 "
+        "tutorial's model first) in several fresh processes, unseeded and under a ladder of seeding "
         '<a href="recipes.html">recipes</a>; a cell of the table says whether the processes gave the '
         "same doubles (<b>bitwise</b>), agreed to N significant digits, or diverged. One row per stack "
         "and machine; the <i>portability</i> column says whether the numbers travel between machines "
