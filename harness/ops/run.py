@@ -347,6 +347,9 @@ class Run:
                                  key=lambda r: r["index"])
         cell.left -= 1
         self.state.replays_done += 1
+        timed = [r["wall_seconds"] for r in body["replays"] if isinstance(r.get("wall_seconds"), (int, float))]
+        if timed:   # this run's own timings refine the estimate of what is left
+            task.seconds = statistics.median(timed)
         done = {r["index"] for r in body["replays"] if r.get("status") not in plan.DROPPED}
         if all(i in done for i in task.missing):
             self._complete(cell, task, body)
