@@ -230,35 +230,17 @@ def p_publish(p):
 
 def cmd_publish(args) -> int:
     from .report import publish
+    from .store import gitref
     rs, found = _load(args)
     readme = None if args.no_readme else paths.root() / "README.md"
     try:
         written = publish.publish(rs, found, args.out or _results(args), readme=readme,
-                                  commit=_records_commit(_results(args)))
+                                  commit=gitref.records_commit(_results(args)))
     except publish.PublishError as exc:
         raise CommandError(str(exc)) from None
     for path in written:
         print(f"wrote {path}")
     return 1 if rs.problems else 0
-
-
-def _records_commit(results: Path) -> str | None:
-    """The commit that last changed the records (12 hex digits; '+ uncommitted records' when they
-    differ from it), or None outside a git checkout: every published page names it."""
-    import subprocess
-    folder = Path(results) / "records"
-    if not folder.is_dir():
-        return None
-    try:
-        last = subprocess.run(["git", "log", "-1", "--format=%H", "--", "."], cwd=folder,
-                              capture_output=True, text=True, timeout=60)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=folder,
-                               capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if last.returncode != 0 or not last.stdout.strip():
-        return None
-    return last.stdout.strip()[:12] + (" + uncommitted records" if dirty.stdout.strip() else "")
 
 
 def p_show(p):

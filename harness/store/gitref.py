@@ -56,3 +56,19 @@ def _git_ok(args, cwd) -> bool:
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True).returncode == 0
 
 
+def records_commit(results: Path) -> str | None:
+    """The commit that last changed the records (12 hex digits; '+ uncommitted records' when they
+    differ from it), or None outside a git checkout: every published page names it."""
+    folder = Path(results) / "records"
+    if not folder.is_dir():
+        return None
+    try:
+        last = subprocess.run(["git", "log", "-1", "--format=%H", "--", "."], cwd=folder,
+                              capture_output=True, text=True, timeout=60)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=folder,
+                               capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if last.returncode != 0 or not last.stdout.strip():
+        return None
+    return last.stdout.strip()[:12] + (" + uncommitted records" if dirty.stdout.strip() else "")
