@@ -124,21 +124,20 @@ def test_kill_9_loses_at_most_the_running_replays_and_the_rerun_resumes(project)
     tmp_path, env = project
     process = start(env, "-j", "1")
     wait_for(lambda: len(partial_replays(tmp_path)) >= 2)
-    workers = processes.children(process.pid)
-    process.kill()
+    wait_for(lambda: workers_of(tmp_path / "tmp"))
+    process.kill()                      # a SIGKILLed orchestrator cannot end its worker itself
     process.wait()
-    for pid in workers:                 # a SIGKILLed orchestrator cannot end them itself
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     kept = partial_replays(tmp_path)
     assert len(kept) >= 2 and not target(tmp_path).exists()
+    assert workers_of(tmp_path / "tmp")                 # the orphan runs on for now
     again = start(env, "-j", "1")
     out, err = again.communicate(timeout=180)
     assert again.returncode == 0, err
+    assert "cleaned up after a killed run: 1 orphaned worker(s) ended" in out
     final = records.read(target(tmp_path))["replays"]
     assert len(final) == 4 and all(r in final for r in kept)
+    assert not workers_of(tmp_path / "tmp")
+    assert not list((tmp_path / "tmp").glob("harness-replay-*"))
 
 
 def test_two_runs_of_one_cell_at_once_take_turns_and_lose_nothing(project):

@@ -58,3 +58,58 @@ def end_all(sig=signal.SIGKILL) -> int:
         except (ProcessLookupError, PermissionError):
             pass
     return ended
+
+
+REPLAY_PREFIX = "harness-replay-"   # the runner's temporary directories (a worker's cwd)
+
+
+def leftovers(tmpdir: Path, prefix: str = REPLAY_PREFIX) -> tuple:
+    """(orphaned worker pids, stale directories) left by a run that was killed with SIGKILL.
+
+    An orphan is a process whose working directory is one of the runner's temporary
+    directories and whose parent is no Python process any more (its orchestrator died and it
+    was re-parented to init or a subreaper); a directory is stale when no process works in it.
+    Workers of runs still alive have their orchestrator as parent, so they are never touched."""
+    tmpdir = Path(tmpdir)
+    dirs = {d.resolve() for d in tmpdir.glob(prefix + "*") if d.is_dir()}
+    if not dirs:
+        return [], []
+    busy, orphans = set(), []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cwd = Path(os.readlink(proc / "cwd"))
+            parent = (proc / "stat").read_text().rsplit(")", 1)[-1].split()[1]
+        except (OSError, IndexError):
+            continue
+        for folder in dirs:
+            if cwd == folder or folder in cwd.parents:
+                busy.add(folder)
+                if not _is_python(parent):
+                    orphans.append(int(proc.name))
+    stale = sorted(dirs - busy)
+    return orphans, stale
+
+
+def clean_leftovers(tmpdir: Path) -> tuple:
+    """End orphaned workers' groups and remove stale temporary directories; (ended, removed)."""
+    import shutil
+    orphans, _ = leftovers(tmpdir)
+    for pid in orphans:
+        try:
+            os.killpg(os.getpgid(pid), signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    if orphans:
+        import time
+        time.sleep(0.2)
+    _, stale = leftovers(tmpdir)
+    for folder in stale:
+        shutil.rmtree(folder, ignore_errors=True)
+    return len(orphans), len(stale)
+
+
+def _is_python(pid: str) -> bool:
+    try:
+        return b"python" in (Path("/proc") / pid / "cmdline").read_bytes()
+    except OSError:
+        return False

@@ -22,6 +22,7 @@ import os
 import signal
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -169,6 +170,10 @@ class Run:
         if not todo:
             self.summary.seconds = time.monotonic() - started
             return self.summary
+        ended, removed = processes.clean_leftovers(Path(tempfile.gettempdir()))
+        if ended or removed:
+            self._say(f"cleaned up after a killed run: {ended} orphaned worker(s) ended, "
+                      f"{removed} leftover temporary director{'y' if removed == 1 else 'ies'} removed")
         self.pending = list(todo)
         self.open = []              # prepared cells with replays left
         self.ready = []             # (cell, task, index) replays that may start
