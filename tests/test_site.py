@@ -326,11 +326,11 @@ def test_pages_fit_the_width_and_are_photographed(browser, built, tmp_path, widt
 
 
 def test_the_commit_of_the_records(tmp_path):
-    from harness import cli
+    from harness.store import gitref
     records_dir = tmp_path / "results" / "records"
     records_dir.mkdir(parents=True)
     (records_dir / "a.json").write_text("{}")
-    assert cli._records_commit(tmp_path / "results") is None          # not a git checkout
+    assert gitref.records_commit(tmp_path / "results") is None          # not a git checkout
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
@@ -339,6 +339,6 @@ def test_the_commit_of_the_records(tmp_path):
     subprocess.run(git + ["commit", "-q", "-m", "records"], cwd=tmp_path, check=True)
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True,
                           text=True).stdout.strip()
-    assert cli._records_commit(tmp_path / "results") == head[:12]
+    assert gitref.records_commit(tmp_path / "results") == head[:12]
     (records_dir / "b.json").write_text("{}")
-    assert cli._records_commit(tmp_path / "results") == head[:12] + " + uncommitted records"
+    assert gitref.records_commit(tmp_path / "results") == head[:12] + " + uncommitted records"
