@@ -1,11 +1,11 @@
 """The worker with a real Keras: contract 2 timings and traces leave the canonical numbers unchanged.
 
-Needs an interpreter with Keras installed, named by HARNESS_TEST_KERAS_PYTHON (for example a
-Keras 3 + JAX environment built by the harness); skipped otherwise."""
+Runs in the default cells' Keras 3 environments (JAX, torch), built or reused by the harness in
+the environments directory; HARNESS_TEST_KERAS_PYTHON names another interpreter with Keras 3 and
+the backend instead. The real-GPU test skips without a GPU torch can use."""
 import json
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -13,20 +13,28 @@ from conftest import ROOT, TEST_SCENARIOS
 from harness import paths
 
 pytestmark = pytest.mark.e2e
-PYTHON = os.environ.get("HARNESS_TEST_KERAS_PYTHON")
+CELLS = {"jax": "keras3.15.1-jax0.10.2-python3.11", "torch": "keras3.15.1-torch2.13.0-python3.11"}
 
 
-def has(module):
-    if not PYTHON:
-        pytest.skip("set HARNESS_TEST_KERAS_PYTHON to an interpreter with Keras 3 and JAX (and torch) installed")
-    if subprocess.run([PYTHON, "-c", "import " + module], capture_output=True).returncode:
-        pytest.skip(f"{PYTHON} has no {module}")
+def python_for(backend):
+    """An interpreter with Keras 3 and the backend: the given one, or the default cell's
+    environment (built once, reused after; a failed build fails the test, it does not skip)."""
+    given = os.environ.get("HARNESS_TEST_KERAS_PYTHON")
+    if given:
+        if subprocess.run([given, "-c", "import keras, " + backend], capture_output=True).returncode:
+            pytest.skip(f"{given} has no keras or {backend}")
+        return given
+    from harness import matrix
+    from harness.build import environments
+    outcome = environments.ensure(matrix.load().get(CELLS[backend]), paths.envs_dir())
+    assert outcome.status == "ok", outcome.error
+    return outcome.python
 
 
 def run(tmp_path, scenario_path, recipe, name, repeats=None, backend="jax", device="cpu", status="ok"):
-    has(backend)
+    python = python_for(backend)
     out = tmp_path / f"{name}.json"
-    command = [PYTHON, str(paths.WORKER), "--scenario", str(scenario_path), "--recipe", recipe, "--api", "keras3",
+    command = [python, str(paths.WORKER), "--scenario", str(scenario_path), "--recipe", recipe, "--api", "keras3",
                "--backend", backend, "--device", device, "--out", str(out)]
     done = subprocess.run(command + (["--repeats", str(repeats)] if repeats else []), capture_output=True, text=True,
                           timeout=600, env=dict(os.environ, KERAS_BACKEND=backend))
@@ -72,9 +80,9 @@ def test_strict_torch_on_the_cpu(tmp_path):
 
 
 def gpu_visible():
-    has("torch")
+    python = python_for("torch")
     probe = "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"
-    if subprocess.run([PYTHON, "-c", probe], capture_output=True).returncode:
+    if subprocess.run([python, "-c", probe], capture_output=True).returncode:
         pytest.skip("needs a GPU that torch can use")
 
 
