@@ -194,3 +194,22 @@ def test_a_build_cut_short_leaves_no_marker(tmp_path):
         processes.stopping.clear()
     assert not (environments.env_path(cell, tmp_path) / environments.MARKER).exists()
     assert environments.current(cell, tmp_path) is None
+
+
+def test_only_temporary_directories_nobody_uses_for_a_while_are_removed(tmp_path):
+    fresh = tmp_path / "harness-replay-fresh"
+    old = tmp_path / "harness-replay-old"
+    mine = tmp_path / "harness-replay-in-use"
+    for folder in (fresh, old, mine):
+        folder.mkdir()
+    long_ago = time.time() - 3600
+    os.utime(old, (long_ago, long_ago))
+    os.utime(mine, (long_ago, long_ago))
+    user = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], cwd=mine)
+    try:
+        wait_for(lambda: Path(os.readlink(f"/proc/{user.pid}/cwd")) == mine.resolve())
+        assert processes.clean_leftovers(tmp_path) == (0, 1)   # its parent (this test) is alive
+        assert fresh.exists() and mine.exists() and not old.exists()
+    finally:
+        user.kill()
+        user.wait()

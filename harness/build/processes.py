@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from pathlib import Path
 
 _lock = threading.Lock()
@@ -61,10 +62,11 @@ def end_all(sig=signal.SIGKILL) -> int:
 
 
 REPLAY_PREFIX = "harness-replay-"   # the runner's temporary directories (a worker's cwd)
+STALE_AFTER = 120                   # seconds a directory nobody works in must be left alone
 
 
 def leftovers(tmpdir: Path, prefix: str = REPLAY_PREFIX) -> tuple:
-    """(orphaned worker pids, stale directories) left by a run that was killed with SIGKILL.
+    """([(orphaned worker pid, its directory)], stale directories) left by a killed run.
 
     An orphan is a process whose working directory is one of the runner's temporary
     directories and whose parent is no Python process any more (its orchestrator died and it
@@ -85,27 +87,37 @@ def leftovers(tmpdir: Path, prefix: str = REPLAY_PREFIX) -> tuple:
             if cwd == folder or folder in cwd.parents:
                 busy.add(folder)
                 if not _is_python(parent):
-                    orphans.append(int(proc.name))
-    stale = sorted(dirs - busy)
+                    orphans.append((int(proc.name), folder))
+    # a directory just made (its worker not started yet) or just left (its result being read)
+    # belongs to a live run: only those untouched for a while count as stale
+    now = time.time()
+    stale = sorted(d for d in dirs - busy if _age(d, now) > STALE_AFTER)
     return orphans, stale
+
+
+def _age(path: Path, now: float) -> float:
+    try:
+        return now - path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def clean_leftovers(tmpdir: Path) -> tuple:
     """End orphaned workers' groups and remove stale temporary directories; (ended, removed)."""
     import shutil
     orphans, _ = leftovers(tmpdir)
-    for pid in orphans:
+    for pid, _ in orphans:
         try:
             os.killpg(os.getpgid(pid), signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
     if orphans:
-        import time
         time.sleep(0.2)
     _, stale = leftovers(tmpdir)
-    for folder in stale:
+    gone = set(stale) | {folder for _, folder in orphans}   # an orphan's folder is a dead run's
+    for folder in gone:
         shutil.rmtree(folder, ignore_errors=True)
-    return len(orphans), len(stale)
+    return len(orphans), len(gone)
 
 
 def _is_python(pid: str) -> bool:
