@@ -213,3 +213,22 @@ def test_only_temporary_directories_nobody_uses_for_a_while_are_removed(tmp_path
     finally:
         user.kill()
         user.wait()
+
+
+def test_a_workers_own_children_are_never_taken_for_orphans(tmp_path):
+    """A worker (its group's leader, child of this Python process) runs `sh -c sleep`: the sleep's
+    parent is sh, not Python, yet it belongs to a live worker and must be left alone."""
+    folder = tmp_path / "harness-replay-live"
+    folder.mkdir()
+    worker = subprocess.Popen([sys.executable, "-c", "import subprocess; subprocess.run(['sh', '-c', 'sleep 30; true'])"],
+                              cwd=folder, start_new_session=True)
+    try:
+        wait_for(lambda: len(processes.children(worker.pid)) == 1)
+        shell = processes.children(worker.pid)[0]
+        wait_for(lambda: processes.children(shell))
+        assert processes.leftovers(tmp_path)[0] == []
+        assert processes.clean_leftovers(tmp_path) == (0, 0)
+        assert worker.poll() is None
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()

@@ -68,8 +68,8 @@ STALE_AFTER = 120                   # seconds a directory nobody works in must b
 def leftovers(tmpdir: Path, prefix: str = REPLAY_PREFIX) -> tuple:
     """([(orphaned worker pid, its directory)], stale directories) left by a killed run.
 
-    An orphan is a process whose working directory is one of the runner's temporary
-    directories and whose parent is no Python process any more (its orchestrator died and it
+    An orphan is a process leading its own group (as a worker does) whose working directory
+    is one of the runner's temporary directories and whose parent is no Python process any more (its orchestrator died and it
     was re-parented to init or a subreaper); a directory is stale when no process works in it.
     Workers of runs still alive have their orchestrator as parent, so they are never touched."""
     tmpdir = Path(tmpdir)
@@ -86,7 +86,9 @@ def leftovers(tmpdir: Path, prefix: str = REPLAY_PREFIX) -> tuple:
         for folder in dirs:
             if cwd == folder or folder in cwd.parents:
                 busy.add(folder)
-                if not _is_python(parent):
+                # only a worker itself (it leads its own process group) can be an orphan: what it
+                # started (a compiler under `sh -c`) has a living, non-Python parent of its own
+                if _leads_group(int(proc.name)) and not _is_python(parent):
                     orphans.append((int(proc.name), folder))
     # a directory just made (its worker not started yet) or just left (its result being read)
     # belongs to a live run: only those untouched for a while count as stale
@@ -124,4 +126,11 @@ def _is_python(pid: str) -> bool:
     try:
         return b"python" in (Path("/proc") / pid / "cmdline").read_bytes()
     except OSError:
+        return False
+
+
+def _leads_group(pid: int) -> bool:
+    try:
+        return os.getpgid(pid) == pid
+    except (ProcessLookupError, PermissionError):
         return False
