@@ -7,8 +7,7 @@ import math
 import tempfile
 from pathlib import Path
 
-import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import plain_cell
 from harness import generated, matrix
@@ -192,24 +191,7 @@ def result_files(draw):
     return result
 
 
-def known_runner_bug(text) -> bool:
-    """A failure status with a values_hex that is not a list of hex text: runner._interpret reads
-    values_hex whatever the status (test_values_hex_beside_a_failure_status below)."""
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return False
-    if not isinstance(data, dict) or data.get("status") in runner.VALUE_STATUSES or "values_hex" not in data:
-        return False
-    try:
-        [float.fromhex(h) for h in data["values_hex"]]
-        return False
-    except (TypeError, ValueError):
-        return True
 
-
-@pytest.mark.xfail(strict=True, raises=(TypeError, ValueError),
-                   reason="runner._interpret parses values_hex even when the status carries no values")
 def test_values_hex_beside_a_failure_status(tmp_path):
     out = tmp_path / "result.json"
     out.write_text('{"schema": 2, "status": "crashed", "values_hex": null}')
@@ -219,7 +201,6 @@ def test_values_hex_beside_a_failure_status(tmp_path):
 @FILES
 @given(st.one_of(result_files().map(lambda r: json.dumps(r)), st.text(max_size=80)))
 def test_any_worker_result_file_becomes_a_recordable_replay(text):
-    assume(not known_runner_bug(text))
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
         out.write_text(text)

@@ -178,8 +178,12 @@ def _interpret(out: Path, code, timed_out, timeout, stderr_text) -> dict:
     if problem:
         return {"status": "bad-result", "stderr_tail": stderr_text, "error_summary": problem}
     replay = {k: v for k, v in result.items() if k not in ("schema", "pid")}
-    if "values_hex" in result:  # the hex text is the exact value; JSON decimals are a convenience
-        replay["values"] = [_finite_or_none(float.fromhex(h)) for h in result["values_hex"]]
+    values = _from_hex(result.get("values_hex"))   # the hex text is the exact value
+    if values is not None:
+        replay["values"] = values
+    else:   # a failure's partial values are evidence only when they are hex text; else dropped
+        replay.pop("values", None)
+        replay.pop("values_hex", None)
     if replay["status"] == "ok" and None in replay.get("values", ()):  # a schema-1 worker wrote NaN
         replay["status"] = "non-finite"
     replay["worker_schema"] = result["schema"]
@@ -189,6 +193,17 @@ def _interpret(out: Path, code, timed_out, timeout, stderr_text) -> dict:
         replay["error_summary"] = _summary(replay)
         replay["stderr_tail"] = stderr_text
     return _json_safe(replay)
+
+
+def _from_hex(hexes):
+    """The values of a values_hex list, or None when it is not a list of float.hex text (a value
+    status guarantees one: _shape_problem checked it)."""
+    if not isinstance(hexes, list):
+        return None
+    try:
+        return [_finite_or_none(float.fromhex(h)) for h in hexes]
+    except (TypeError, ValueError):
+        return None
 
 
 def _summary(replay: dict) -> str:
