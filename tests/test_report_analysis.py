@@ -1,4 +1,6 @@
 """Agreement and statistics documents, the agree/minimal/stats commands and topping up repeats."""
+import contextlib
+
 import pytest
 
 from harness import cli
@@ -94,7 +96,7 @@ def test_top_up_records_repeats_until_n(tmp_path, monkeypatch, cell_factory):
     machine = machines.this_machine()
     write_record(results, "topped", "none", [[0.1, 0.2, 0.3]], scenario="numpy_draw", sha=sha,
                  machine=machine)
-    monkeypatch.setattr(repeats.environments, "ensure", lambda c, envs: _ok_outcome(tmp_path))
+    monkeypatch.setattr(repeats.environments, "use", lambda c, envs: contextlib.nullcontext(_ok_outcome(tmp_path)))
     calls = []
 
     def fake_replay(python, cell, path, recipe, timeout, extra_env=None, repeats=None):

@@ -7,6 +7,7 @@ as a recipe record (recipe "none"), written after every process so a kill loses 
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from pathlib import Path
 
@@ -63,15 +64,20 @@ def top_up(cell, results: Path, envs: Path, wanted: int = DEFAULT_N, per_process
 
     Returns {scenario: number of values added}; an environment that does not install adds
     nothing (and is reported through echo)."""
-    results, added = Path(results), {}
-    outcome = None
+    with contextlib.ExitStack() as held:
+        return _top_up(cell, Path(results), Path(envs), wanted, per_process, scenarios_dir, echo, held)
+
+
+def _top_up(cell, results, envs, wanted, per_process, scenarios_dir, echo, held) -> dict:
+    added, outcome = {}, None
     machine = machines.save_machine(results)
+    hide = run.redactions(envs)
     for scenario in cell.scenarios:
         batches = plan(pooled_count(results, machine, cell.name, scenario), wanted, per_process)
         if not batches:
             continue
-        if outcome is None:
-            outcome = environments.ensure(cell, Path(envs))
+        if outcome is None:   # held shared until the last process ends: no rebuild under it
+            outcome = held.enter_context(environments.use(cell, envs))
             if outcome.status != "ok":
                 echo(f"[{cell.name}] environment did not install; no repeats run")
                 return added
@@ -88,7 +94,7 @@ def top_up(cell, results: Path, envs: Path, wanted: int = DEFAULT_N, per_process
             replay = runner.run_replay(outcome.python, cell, path, samples.UNSEEDED, cell.timeout,
                                        extra_env=outcome.extra_env, repeats=repeats)
             replay["index"] = len(body["replays"])
-            body["replays"].append(replay)
+            body["replays"].append(records.redact(replay, hide))
             records.write(target, REPEATS_KIND, body)
             if replay.get("status") == "ok":
                 added[scenario] = added.get(scenario, 0) + len(replay["values"])

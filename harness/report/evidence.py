@@ -37,7 +37,7 @@ def show_cell(rs, name: str, recipes=None, machine=None) -> str:
 def _definition(cell: dict) -> list:
     out = [f"cell {cell['name']}: {cell['api']} on {cell['backend']}, Python {cell['python']}, {cell['device']}",
            f"  requirements: {' '.join(cell['requirements'])}",
-           f"  tags: {', '.join(cell['tags'])}"]
+           f"  tags: {', '.join(cell.get('tags') or [])}"]
     if cell.get("env"):
         out.append("  env: " + " ".join(f"{k}={v}" for k, v in sorted(cell["env"].items())))
     if cell.get("notes"):
