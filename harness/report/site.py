@@ -151,7 +151,7 @@ def filters_html(rs, found) -> str:
         '<form class="filters" id="filters" role="search">'
         + _select("backend", "Backend", backends) + _select("python", "Python", pythons)
         + _select("machine", "Machine", machines,
-                  {m: f"{m[:4]} {rs.machine_label(m)[:40]}" for m in machines})
+                  {m: f"{tables.short(m)} {rs.machine_label(m)[:40]}" for m in machines})
         + _select("device", "Device", devices) + _select("recipe", "Recipe", recipes)
         + _select("verdict", "Verdict", VERDICT_CLASSES)
         + '<label>Search<input type="search" name="q" placeholder="cell, version, fingerprint…"></label>'
@@ -196,7 +196,7 @@ def _row(rs, key, members, recipes, several_scenarios, minimal, ports) -> str:
     if several_scenarios:
         tds.append(f"<td>{E(scenario)}</td>")
     tds += [f"<td>{E(str(seen[k] or '—'))}</td>" for k in ("python", "keras", "backend")]
-    tds.append(f'<td title="{E(rs.machine_label(machine))}"><code>{E(machine[:4])}</code></td>')
+    tds.append(f'<td title="{E(rs.machine_label(machine))}"><code>{E(tables.short(machine))}</code></td>')
     tds.append(f"<td>{E(cell.get('device', 'cpu'))}</td>")
     for recipe in recipes:
         outcome = by_recipe.get(recipe)

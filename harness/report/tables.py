@@ -19,6 +19,7 @@ NONE = "—"
 
 
 def short(machine: str) -> str:
+    """The first four characters of a machine id: enough to tell a table's machines apart."""
     return machine[:4]
 
 

@@ -62,11 +62,6 @@ def gpus() -> list:
     return found
 
 
-def short(machine: str) -> str:
-    """The first four characters of an id: enough to tell the machines of a table apart."""
-    return machine[:4]
-
-
 def save_machine(results: Path) -> str:
     """This machine's id; its file is written once (and kept when already present)."""
     info = machine_info()
