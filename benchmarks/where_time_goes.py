@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from harness import matrix, paths  # noqa: E402
-from harness.build import environments  # noqa: E402
+from harness.provision import environments  # noqa: E402
 from harness.execute import runner  # noqa: E402
 
 PROBE = r"""

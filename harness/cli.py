@@ -106,7 +106,7 @@ def p_check(p):
 
 def cmd_check(args) -> int:
     from . import generated
-    from .build import interpreters
+    from .provision import interpreters
     m = _matrix(args)
     problems = [str(p) for p in interpreters.check(m)] + generated.stale_files(m)
     for problem in problems:
@@ -196,7 +196,7 @@ def _shard(args, cells) -> list:
 
 def _existing(args, cells) -> list:
     """The selected cells moved onto an existing interpreter (matrix.existing_variant)."""
-    from .build import interpreters
+    from .provision import interpreters
     python = interpreters.version_of(args.python.expanduser())
     if python is None:
         raise CommandError(f"--python {args.python}: not an interpreter that runs")

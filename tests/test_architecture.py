@@ -10,12 +10,12 @@ from harness.execute import worker
 PACKAGE = Path(__file__).resolve().parent.parent / "harness"
 # What each layer may import from the harness (besides itself, matrix, paths and the package root).
 ALLOWED = {
-    "build": set(),
+    "provision": set(),
     "execute": set(),
     "store": set(),
     "derive": set(),
     "report": {"derive"},
-    "ops": {"build", "execute", "store", "derive"},
+    "ops": {"provision", "execute", "store", "derive"},
 }
 BASE = {"matrix", "paths", "__init__"}
 

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 
 from harness import cli, matrix
-from harness.build import environments
+from harness.provision import environments
 from harness.store import machines, records
 
 PY = "%d.%d" % sys.version_info[:2]

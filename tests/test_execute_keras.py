@@ -25,7 +25,7 @@ def python_for(backend):
             pytest.skip(f"{given} has no keras or {backend}")
         return given
     from harness import matrix
-    from harness.build import environments
+    from harness.provision import environments
     outcome = environments.ensure(matrix.load().get(CELLS[backend]), paths.envs_dir())
     assert outcome.status == "ok", outcome.error
     return outcome.python

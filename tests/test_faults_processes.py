@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, TEST_SCENARIOS, plain_cell
-from harness.build import environments, processes
+from harness.provision import environments, processes
 from harness.ops import plan
 from harness.store import machines, records
 
@@ -158,7 +158,7 @@ def test_a_rebuild_waits_for_the_run_using_the_environment(project):
     tmp_path, env = project
     user = start(env, "-j", "1", "--replays", "2")
     wait_for(lambda: workers_of(tmp_path / "tmp"))
-    code = ("import sys; from harness import matrix; from harness.build import environments; "
+    code = ("import sys; from harness import matrix; from harness.provision import environments; "
             "cell = matrix.load().get('slow'); "
             "o = environments.ensure(cell, sys.argv[1], rebuild=True, echo=print); print(o.status)")
     rebuild = subprocess.run([sys.executable, "-c", code, env["HARNESS_ENVS"]], env=env,

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import PYENV, TEST_SCENARIOS
 from harness import paths
-from harness.build import environments as environment, legacy
+from harness.provision import environments as environment, legacy
 from harness.matrix import Cell
 
 PYTHON27 = sorted(PYENV.glob("2.7.*/bin/python"))

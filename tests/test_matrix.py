@@ -4,7 +4,7 @@ import textwrap
 import pytest
 
 from harness import matrix
-from harness.build import interpreters
+from harness.provision import interpreters
 
 BASE = """
 schema = 1

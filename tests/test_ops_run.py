@@ -7,7 +7,7 @@ import time
 import pytest
 
 from conftest import TEST_SCENARIOS, plain_cell
-from harness.build import environments
+from harness.provision import environments
 from harness.ops import plan, run
 from harness.report import progress
 from harness.store import machines, records

@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from conftest import ROOT, TEST_SCENARIOS, plain_cell
-from harness.build import environments
+from harness.provision import environments
 from harness.ops import run
 from harness.store import machines, records
 
@@ -59,7 +59,7 @@ def test_broken_scenarios_become_verdicts_and_the_run_goes_on(tmp_path, envs):
 def test_concurrent_processes_build_an_environment_once(tmp_path):
     """Two processes asking for the same environment: one builds, the other waits and reuses."""
     code = ("import sys; sys.path.insert(0, {tests!r}); from conftest import plain_cell; "
-            "from harness.build import environments; "
+            "from harness.provision import environments; "
             "print(environments.ensure(plain_cell('shared'), {envs!r}).reused)")
     script = code.format(tests=str(ROOT / "tests"), envs=str(tmp_path))
     procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=ROOT)

@@ -120,7 +120,7 @@ def test_top_up_records_repeats_until_n(tmp_path, monkeypatch, cell_factory):
 
 
 def _ok_outcome(tmp_path):
-    from harness.build.environments import EnvOutcome
+    from harness.provision.environments import EnvOutcome
     return EnvOutcome("ok", str(tmp_path), python="python", installer="host", env_hash="e")
 
 

@@ -11,7 +11,7 @@ import contextlib
 import math
 from pathlib import Path
 
-from ..build import environments
+from ..provision import environments
 from ..derive import outcomes as derive_outcomes
 from ..derive import samples
 from ..execute import runner

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from .. import __version__, paths
-from ..build import environments, locks, processes
+from ..provision import environments, locks, processes
 from ..derive import verdicts
 from ..execute import runner
 from ..matrix import Cell
