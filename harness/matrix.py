@@ -18,7 +18,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 MATRIX_SCHEMA = 1
 APIS = ("keras2", "tf.keras", "tf-keras", "keras3", "none")
 BACKENDS = ("tensorflow", "theano", "cntk", "jax", "torch", "none")
-RECIPES = ("none", "numpy", "tutorial", "full", "strict")
+RECIPES = ("none", "numpy", "tutorial", "full", "strict", "portable")
 DEVICES = ("cpu", "gpu")
 INSTALLERS = ("auto", "uv", "pip", "existing")
 CELL_KEYS = {"name", "api", "backend", "python", "requirements", "device", "env", "tags",

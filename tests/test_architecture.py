@@ -109,7 +109,7 @@ def test_the_checker_sees_a_forbidden_arrow(tmp_path):
 def test_recipe_ladder_is_defined_once_and_the_worker_copy_agrees():
     assert worker.RECIPES == matrix.RECIPES
     defined = [p for p in PACKAGE.rglob("*.py")
-               if '("none", "numpy", "tutorial", "full", "strict")' in p.read_text()]
+               if '("none", "numpy", "tutorial", "full", "strict", "portable")' in p.read_text()]
     assert sorted(p.relative_to(PACKAGE).as_posix() for p in defined) == ["execute/worker.py", "matrix.py"]
 
 

@@ -102,3 +102,41 @@ def test_recipe_environment_by_backend_and_device():
     assert recipe_environment("strict", "torch", "gpu", {})["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
     theano = recipe_environment("strict", "theano", "cpu", {"THEANO_FLAGS": "base_compiledir=/c"})
     assert theano["THEANO_FLAGS"] == "base_compiledir=/c,deterministic=more"
+
+
+def test_portable_recipe_adds_the_code_path_pins_to_its_base_recipe():
+    from harness.execute.worker import recipe_environment, portable_base
+    assert portable_base("tf.keras", "tensorflow") == "full"
+    assert portable_base("keras2", "tensorflow") == "strict"     # a TF 1.x session races: strict
+    tf2 = recipe_environment("portable", "tensorflow", "cpu", {}, "keras3")
+    assert tf2 == {"PYTHONHASHSEED": "0", "TF_ENABLE_ONEDNN_OPTS": "0"}
+    tf1 = recipe_environment("portable", "tensorflow", "cpu", {}, "keras2")
+    assert tf1["TF_ENABLE_ONEDNN_OPTS"] == "0" and tf1["TF_NUM_INTRAOP_THREADS"] == "1"
+    assert recipe_environment("portable", "torch", "cpu", {}, "keras3")["MKL_CBWR"] == "COMPATIBLE"
+    assert recipe_environment("portable", "jax", "cpu", {}, "keras3") == {"PYTHONHASHSEED": "0"}
+
+
+def test_portable_recipe_records_its_pins_and_the_base_calls(tmp_path):
+    _, result = run_worker(tmp_path, "portable")
+    assert result["status"] == "ok"
+    assert result["seed_calls"][:3] == ["env PYTHONHASHSEED=0", "random.seed(1)", "numpy.random.seed(1)"]
+
+
+def test_every_replay_records_its_code_path_read_from_the_process(tmp_path):
+    """The BLAS numpy loaded answers through its own API (OpenBLAS's core name), numpy its SIMD
+    dispatch; variables that were not set are absent, not guessed."""
+    _, result = run_worker(tmp_path, "numpy", extra=())
+    path = result["codepath"]
+    assert path["cpu_count"] >= 1
+    import numpy
+    blas = [b for b in path["blas"] if b["kind"] == "openblas"]
+    if "openblas" in str(numpy.show_config(mode="dicts")).lower():
+        assert blas and all(isinstance(b["core"], str) and b["core"] for b in blas)
+    assert path["numpy_simd"]["baseline"]          # numpy >= 1.20 reports its baseline
+    assert "MKL_CBWR" not in path["env"]
+    env = dict(__import__("os").environ, MKL_CBWR="COMPATIBLE")
+    out = tmp_path / "env.json"
+    subprocess.run([sys.executable, str(paths.WORKER), "--scenario", str(TEST_SCENARIOS / "numpy_draw.py"),
+                    "--recipe", "numpy", "--api", "none", "--backend", "none", "--out", str(out)],
+                   env=env, capture_output=True, timeout=60)
+    assert json.loads(out.read_text())["codepath"]["env"]["MKL_CBWR"] == "COMPATIBLE"

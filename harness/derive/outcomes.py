@@ -67,7 +67,8 @@ def outcomes(rs, current_sha=None) -> list:
 
 
 def _from_record(record, rs, current_sha) -> Outcome:
-    result = verdicts.verdict(record.recipe, record.replays)
+    result = verdicts.verdict(record.recipe, record.replays,
+                              verdicts.minimum_processes(record.cell.get("api"), record.cell.get("backend")))
     ok = record.ok_replays()
     observed = next((r["observed"] for r in record.replays if isinstance(r.get("observed"), dict)), {})
     env = rs.environments.get((record.machine, record.cell_name))

@@ -22,6 +22,48 @@ FAILURE_STATUSES = ("install-failed", "import-failed", "crashed", "timed-out", "
 NOT_APPLICABLE = "not-applicable"
 VALUE_VERDICTS = ("bitwise", "agrees", "diverged", "single-run")
 
+# Confidence. If every one of n fresh processes gives the same doubles, a stack whose processes
+# disagree with probability q would show that with probability (1 - q) ** (n - 1); the largest q
+# not rejected at 95% is 1 - 0.05 ** (1 / (n - 1)). So 2 processes bound q only below 95%,
+# 5 below 53%, 10 below 28%, 20 below 15%. A bitwise verdict needs MIN_PROCESSES (5); a stack known
+# to race between processes (standalone Keras 2 on TensorFlow: a multi-threaded TF 1.x session,
+# where 4% of the non-bitwise replay pairs in the records were still bit-identical) needs
+# MIN_PROCESSES_RACY (10). Fewer is shown as provisional.
+MIN_PROCESSES = 5
+MIN_PROCESSES_RACY = 10
+# Statuses after which no further process of a recipe is run: they are decided by the stack, not
+# by chance (and a timeout costs the whole timeout again).
+DECISIVE_STATUSES = ("import-failed", "not-applicable", "timed-out", "determinism-unavailable",
+                     "gpu-fallback")
+
+
+def minimum_processes(api: str | None, backend: str | None) -> int:
+    """Processes a bitwise verdict needs on this stack (see MIN_PROCESSES)."""
+    return MIN_PROCESSES_RACY if (api == "keras2" and backend == "tensorflow") else MIN_PROCESSES
+
+
+def disagreement_bound(processes: int) -> float | None:
+    """The largest per-process disagreement rate that n agreeing processes do not rule out at 95%."""
+    if processes < 2:
+        return None
+    return 1.0 - 0.05 ** (1.0 / (processes - 1))
+
+
+def decided(replays) -> bool:
+    """True when the replays already show the recipe is not bitwise (two different outcomes, or a
+    decisive failure): no more processes are needed for its verdict."""
+    seen = set()
+    for replay in replays:
+        status = replay.get("status")
+        if status in DECISIVE_STATUSES:
+            return True
+        if status == "interrupted":
+            continue
+        seen.add(fingerprint(replay["values"]) if status == "ok" and replay.get("values") else status)
+        if len(seen) > 1:
+            return True
+    return False
+
 
 def fingerprint(values) -> str:
     """A short hash of the exact doubles (their float.hex text), order included."""
@@ -72,6 +114,13 @@ class Verdict:
     error: str = ""                # the first failure's one-line reason
     failed: int = 0                # failed replays, of `of`
     of: int = 0
+    processes: int = 0             # fresh processes whose values the verdict compares
+    minimum: int = MIN_PROCESSES   # processes a bitwise verdict needs on this stack
+
+    @property
+    def provisional(self) -> bool:
+        """A bitwise verdict on fewer processes than its stack needs."""
+        return self.name == "bitwise" and self.processes < self.minimum
 
     @property
     def has_values(self) -> bool:
@@ -82,9 +131,9 @@ class Verdict:
         return self.name in FAILURE_STATUSES
 
 
-def verdict(recipe: str, replays) -> Verdict:
+def verdict(recipe: str, replays, minimum: int = MIN_PROCESSES) -> Verdict:
     """Verdict of one (cell, recipe) from its replays (dicts with status and values)."""
-    replays = list(replays)
+    replays = [r for r in replays if r.get("status") != "interrupted"] or list(replays)
     if not replays:
         return Verdict("not-run")
     failed = [r for r in replays if r.get("status") != "ok"]
@@ -107,7 +156,8 @@ def verdict(recipe: str, replays) -> Verdict:
         name = "agrees"
     else:
         name = "diverged"
-    return Verdict(name, agreement, prints, recipe == "none" and name == "bitwise")
+    return Verdict(name, agreement, prints, recipe == "none" and name == "bitwise",
+                   processes=len(lists), minimum=minimum)
 
 
 def one_line(text, limit: int = 160) -> str:
@@ -125,7 +175,8 @@ def label(result: Verdict) -> str:
     """Short text for a matrix cell."""
     name = result.name
     if name == "bitwise":
-        text = f"bitwise {result.fingerprints[0]}"
+        text = f"bitwise {result.fingerprints[0]} x{result.processes}"
+        text += " (provisional)" if result.provisional else ""
         return text + " (!)" if result.notable else text
     if name == "agrees":
         return f"agrees, {digits_words(result.digits)} ({len(result.fingerprints)} fp)"

@@ -41,6 +41,15 @@ Result format history (RESULT_SCHEMA):
       are recorded as "cuda:N NAME". The file is strict RFC 8259 JSON (no NaN/Infinity anywhere),
       and error messages, tracebacks and other free text are bounded (head and tail kept around a
       "... [N characters cut] ..." marker).
+  3 - new field `codepath` (a replay that ran its scenario): what decided the arithmetic, read from
+      the libraries where they can say it — `cpu_count`, `env` (the code-path variables that were
+      set: TF_ENABLE_ONEDNN_OPTS, MKL_CBWR, ATEN_CPU_CAPABILITY, OPENBLAS_CORETYPE, thread counts,
+      ...), `blas` (each OpenBLAS or MKL mapped into the process, with the core it dispatched to
+      or MKL's code branch), `numpy_simd` (numpy's baseline and dispatched SIMD extensions), and
+      per backend: `tensorflow` (version, `onednn_on` from TensorFlow's own IsMklEnabled, thread
+      pool sizes), `torch` (ATen CPU capability, BLAS, MKL version, oneDNN, threads), `jax`
+      (platform, XLA_FLAGS), `theano` (BLAS flags, OpenMP, compiler flags). A fact that could not
+      be read is null or {"unknown": why}. New recipe `portable`.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -59,9 +68,9 @@ import time
 import traceback
 import types
 
-RESULT_SCHEMA = 2
+RESULT_SCHEMA = 3
 SCENARIO_CONTRACTS = (1, 2)
-RECIPES = ("none", "numpy", "tutorial", "full", "strict")
+RECIPES = ("none", "numpy", "tutorial", "full", "strict", "portable")
 APIS = ("keras2", "tf.keras", "tf-keras", "keras3", "none")
 BACKENDS = ("tensorflow", "theano", "cntk", "jax", "torch", "none")
 NUMPY_SEED = 1
@@ -89,8 +98,29 @@ SINGLE_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREAD
 # Recipes, part 1: environment variables (they must exist before the interpreter and the
 # libraries start, so the worker re-executes itself once when they are missing).
 # --------------------------------------------------------------------------------------------
-def recipe_environment(recipe, backend, device, environ):
+# The pins of the `portable` recipe: variables that make a stack take the same numerical code
+# path on every x86_64 CPU. Each is kept only where a record shows that it moves the numbers
+# (docs/codepath.md): TensorFlow turns its oneDNN ops on by default only on CPUs with
+# AVX512_VNNI, AVX512_BF16, AVX_VNNI or AMX, and oneDNN on or off gives different doubles.
+# torch's BLAS is MKL, which picks its kernels by CPU vendor and ISA; MKL_CBWR=COMPATIBLE is the
+# branch MKL documents as giving the same results on Intel and compatible processors.
+# TF_ENABLE_ONEDNN_OPTS is ignored by TensorFlow releases without oneDNN ops (TF 1.x).
+PORTABLE_PINS = {"tensorflow": (("TF_ENABLE_ONEDNN_OPTS", "0"),),
+                 "torch": (("MKL_CBWR", "COMPATIBLE"),)}
+
+
+def portable_base(api, backend):
+    """The recipe `portable` builds on: `strict` where `full` races (standalone Keras 2 on a
+    multi-threaded TensorFlow 1.x session), `full` elsewhere."""
+    return "strict" if (api == "keras2" and backend == "tensorflow") else "full"
+
+
+def recipe_environment(recipe, backend, device, environ, api=None):
     """Environment variables the recipe needs, given the current environment."""
+    if recipe == "portable":
+        env = recipe_environment(portable_base(api, backend), backend, device, environ, api)
+        env.update(PORTABLE_PINS.get(backend, ()))
+        return env
     env = {}
     if recipe in ("full", "strict"):
         env["PYTHONHASHSEED"] = "0"
@@ -119,7 +149,7 @@ def _joined_flags(existing, flag, sep):
 
 def reexec_if_needed(args):
     """Re-run this process once with the recipe's environment variables in place."""
-    wanted = recipe_environment(args.recipe, args.backend, args.device, os.environ)
+    wanted = recipe_environment(args.recipe, args.backend, args.device, os.environ, args.api)
     wanted.update(device_environment(args.backend, args.device))
     missing = dict((k, v) for k, v in wanted.items() if os.environ.get(k) != v)
     if not missing or os.environ.get(REEXEC_FLAG):
@@ -257,9 +287,14 @@ def strict_after_keras(backend, lib, keras, log):
                  keras.backend.set_session, session)
 
 
-def apply_before_keras(recipe, backend, lib, log, device="cpu"):
+def apply_before_keras(recipe, backend, lib, log, device="cpu", api=None):
     """Everything the recipe does before `import keras`."""
     if recipe == "none":
+        return
+    if recipe == "portable":
+        apply_before_keras(portable_base(api, backend), backend, lib, log, device, api)
+        for name, value in PORTABLE_PINS.get(backend, ()):
+            log.calls.append("env %s=%s" % (name, os.environ.get(name)))
         return
     import numpy
     if recipe in ("full", "strict"):
@@ -274,6 +309,8 @@ def apply_before_keras(recipe, backend, lib, log, device="cpu"):
 
 def apply_after_keras(recipe, api, backend, lib, keras, log):
     """The recipe's calls that need the keras module; made before any model exists."""
+    if recipe == "portable":
+        recipe = portable_base(api, backend)
     if recipe in ("full", "strict"):
         utils = getattr(keras, "utils", None) if keras is not None else None
         if utils is not None and hasattr(utils, "set_random_seed"):
@@ -372,6 +409,180 @@ def observe(api, backend, lib, keras, result):
     }
     if backend == "jax":
         result["observed"]["backend_library"]["jaxlib"] = module_version("jaxlib")
+
+
+# --------------------------------------------------------------------------------------------
+# The code path: what decided the arithmetic of this replay, read from the libraries themselves
+# where they can say it. A fact that cannot be read is recorded as None ("unknown"), never guessed.
+# --------------------------------------------------------------------------------------------
+CODEPATH_VARS = ("TF_ENABLE_ONEDNN_OPTS", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "MKL_CBWR",
+                 "MKL_ENABLE_INSTRUCTIONS", "MKL_DEBUG_CPU_TYPE", "ATEN_CPU_CAPABILITY",
+                 "OPENBLAS_CORETYPE", "NPY_DISABLE_CPU_FEATURES", "XLA_FLAGS", "OMP_NUM_THREADS",
+                 "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+                 "TF_NUM_INTEROP_THREADS")
+
+
+def codepath(backend, lib):
+    """{"cpu_count", "env", "blas", "numpy_simd", backend facts...}; each reader guarded."""
+    found = {"cpu_count": _guarded(_cpu_count),
+             "env": dict((k, os.environ[k]) for k in CODEPATH_VARS if k in os.environ),
+             "blas": _guarded(loaded_blas),
+             "numpy_simd": _guarded(numpy_simd)}
+    reader = {"tensorflow": tf_codepath, "torch": torch_codepath, "jax": jax_codepath,
+              "theano": theano_codepath}.get(backend)
+    if reader is not None and lib is not None:
+        found[backend] = _guarded(reader, lib)
+    return found
+
+
+def _guarded(func, *args):
+    try:
+        return func(*args)
+    except Exception as exc:
+        return {"unknown": bounded(as_text(exc), 300)}
+
+
+def _cpu_count():
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    import multiprocessing
+    return multiprocessing.cpu_count()
+
+
+def _loaded_libraries():
+    """Paths of the shared libraries mapped into this process (Linux), in load order."""
+    seen = []
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                path = line.split(None, 5)[-1].strip() if len(line.split(None, 5)) == 6 else ""
+                if ".so" in path and path not in seen:
+                    seen.append(path)
+    except (IOError, OSError):
+        pass
+    return seen
+
+
+def _ctypes_call(path, name, restype):
+    import ctypes
+    library = ctypes.CDLL(path)
+    func = getattr(library, name)
+    func.restype = restype
+    return func()
+
+
+def loaded_blas():
+    """Each BLAS mapped into the process and the kernels it dispatched to, asked through its own
+    API: OpenBLAS's core name and thread count, MKL's code branch (mkl_cbwr_get_auto_branch)."""
+    import ctypes
+    found = []
+    for path in _loaded_libraries():
+        base = os.path.basename(path).lower()
+        if "openblas" in base:
+            entry = {"library": os.path.basename(path), "kind": "openblas"}
+            for key, name, restype in (("core", "openblas_get_corename", ctypes.c_char_p),
+                                       ("config", "openblas_get_config", ctypes.c_char_p),
+                                       ("threads", "openblas_get_num_threads", ctypes.c_int)):
+                value = _first_symbol(path, (name, name + "64_", "scipy_" + name, "scipy_" + name + "64_"), restype)
+                entry[key] = value.decode("ascii", "replace") if isinstance(value, bytes) else value
+            found.append(entry)
+        elif base.startswith("libmkl_rt") or base.startswith("libmkl_core") or "libtorch_cpu" in base:
+            branch = _first_symbol(path, ("mkl_cbwr_get_auto_branch", "MKL_CBWR_Get_Auto_Branch"), ctypes.c_int)
+            if branch is not None or "mkl" in base:
+                found.append({"library": os.path.basename(path), "kind": "mkl",
+                              "auto_branch": MKL_BRANCHES.get(branch, branch),
+                              "threads": _first_symbol(path, ("mkl_get_max_threads", "MKL_Get_Max_Threads"), ctypes.c_int)})
+    return found
+
+
+# MKL_CBWR branch numbers (mkl_service.h) -> names
+MKL_BRANCHES = {1: "COMPATIBLE", 2: "SSE2", 3: "SSSE3", 4: "SSE4_1", 5: "SSE4_2", 6: "AVX", 7: "AVX2",
+                8: "AVX512_MIC", 9: "AVX512", 10: "AVX512_MIC_E1", 11: "AVX512_E1", 12: "AVX512_E2",
+                13: "AVX512_E3", 14: "AVX512_E4", 15: "AVX2_E1", 16: "AVX512_E5"}
+
+
+def _first_symbol(path, names, restype):
+    for name in names:
+        try:
+            return _ctypes_call(path, name, restype)
+        except (AttributeError, OSError):
+            continue
+    return None
+
+
+def numpy_simd():
+    """The SIMD extensions numpy was built for and found at run time (numpy >= 1.20)."""
+    import numpy
+    core = getattr(numpy, "_core", None) or getattr(numpy, "core", None)
+    multiarray = getattr(core, "_multiarray_umath", None)
+    if multiarray is None or not hasattr(multiarray, "__cpu_features__"):
+        return None
+    features = multiarray.__cpu_features__
+    return {"baseline": list(getattr(multiarray, "__cpu_baseline__", [])),
+            "dispatch": [f for f in getattr(multiarray, "__cpu_dispatch__", []) if features.get(f)]}
+
+
+def tf_codepath(tf):
+    """oneDNN: built in, and on for this process (TensorFlow's own IsMklEnabled, which reads
+    TF_ENABLE_ONEDNN_OPTS and, from TF 2.x, the CPU's features); thread pool sizes."""
+    facts = {"version": str(getattr(tf, "__version__", None)), "onednn_built": None, "onednn_on": None}
+    try:
+        from tensorflow.python.util import _pywrap_util_port as port
+        facts["onednn_on"] = bool(port.IsMklEnabled())
+        if hasattr(port, "IsBuiltWithMkl"):
+            facts["onednn_built"] = bool(port.IsBuiltWithMkl())
+    except Exception as exc:
+        facts["onednn_on"] = None
+        facts["onednn_why_unknown"] = bounded(as_text(exc), 200)
+    threading = getattr(getattr(tf, "config", None), "threading", None)
+    if threading is not None:
+        facts["intra_op_threads"] = threading.get_intra_op_parallelism_threads()
+        facts["inter_op_threads"] = threading.get_inter_op_parallelism_threads()
+    return facts
+
+
+def torch_codepath(torch):
+    """torch's ATen CPU capability, its BLAS and oneDNN, thread counts (torch's own API)."""
+    facts = {"version": str(torch.__version__)}
+    cpu = getattr(getattr(torch, "backends", None), "cpu", None)
+    facts["cpu_capability"] = cpu.get_cpu_capability() if hasattr(cpu, "get_cpu_capability") else None
+    facts["mkl"] = bool(torch.backends.mkl.is_available())
+    facts["mkldnn"] = bool(torch.backends.mkldnn.is_available())
+    config = torch.__config__.show() if hasattr(torch, "__config__") else ""
+    blas = re.search(r"BLAS_INFO=(\w+)", config)
+    facts["blas_info"] = blas.group(1) if blas else None
+    mkl = re.search(r"Math Kernel Library Version ([\w.]+)", config)
+    facts["mkl_version"] = mkl.group(1) if mkl else None
+    facts["threads"] = torch.get_num_threads()
+    facts["interop_threads"] = torch.get_num_interop_threads()
+    return facts
+
+
+def jax_codepath(jax):
+    """XLA's platform and flags: XLA compiles for the host CPU, so its flags are the switch."""
+    facts = {"version": str(jax.__version__), "platform": None}
+    try:
+        facts["platform"] = str(jax.default_backend())
+    except Exception:
+        pass
+    facts["xla_flags"] = os.environ.get("XLA_FLAGS")
+    return facts
+
+
+def theano_codepath(theano):
+    """Theano compiles C for this CPU: its BLAS flags, OpenMP and the compiler flags."""
+    config = theano.config
+    facts = {"version": str(theano.__version__)}
+    for key, name in (("blas_ldflags", "blas.ldflags"), ("openmp", "openmp"), ("floatX", "floatX"),
+                      ("cxxflags", "gcc.cxxflags")):
+        try:
+            value = config
+            for part in name.split("."):
+                value = getattr(value, part)
+            facts[key] = value if isinstance(value, (bool, int)) else str(value)
+        except AttributeError:
+            facts[key] = None
+    return facts
 
 
 # --------------------------------------------------------------------------------------------
@@ -860,7 +1071,7 @@ def execute(args, result):
     lib = import_backend(args.backend)
     imports["backend"] = clock() - start
     result["phase"] = "seed"
-    apply_before_keras(args.recipe, args.backend, lib, log, args.device)
+    apply_before_keras(args.recipe, args.backend, lib, log, args.device, args.api)
     result["phase"] = "import"
     start = clock()
     keras = import_keras(args.api)
@@ -884,6 +1095,7 @@ def execute(args, result):
         result["status"], result["reason"] = "not-applicable", reason
         return
     status = run_repeats(scenario, plan, keras, facts, support, result)
+    result["codepath"] = codepath(args.backend, lib)
     used = result["observed"]["device_used"] = device_used(args.backend, lib)
     fallback = device_fallback(args.device, [used])
     if fallback is not None:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from .. import paths
 from ..matrix import Cell
+from ..derive import verdicts
 from ..store import records
 
 # Top-level names of harness/execute/worker.py that define what the recipes do.
@@ -158,6 +159,8 @@ def _task(cell, scenario, path, recipe, count, wanted, target, force) -> Task:
     task.kept = _usable(best)
     done = {r.get("index") for r in task.kept}
     task.missing = [i for i in range(count) if i not in done] if len(task.kept) < count else []
+    if task.missing and verdicts.decided(task.kept):
+        task.missing = []   # already not bitwise: more processes cannot change its verdict
     if task.missing and task.kept:
         task.note = f"resumed, {len(task.kept)} of {count} replays kept"
     return task

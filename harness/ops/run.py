@@ -356,6 +356,8 @@ class Run:
         if timed:   # this run's own timings refine the estimate of what is left
             task.seconds = statistics.median(timed)
         done = {r["index"] for r in body["replays"] if r.get("status") not in plan.DROPPED}
+        if not self.stopping and verdicts.decided(body["replays"]):
+            self._stop_early(cell, task, done)
         if all(i in done for i in task.missing):
             self._complete(cell, task, body)
         else:   # written aside: a kill loses at most the replays still running
@@ -363,11 +365,24 @@ class Run:
         if cell.left == 0 and not self.stopping:
             self._cell_done(cell)
 
+    def _stop_early(self, cell: _Cell, task, done: set):
+        """The recipe is already not bitwise: its replays not yet started are dropped (those
+        running finish and are recorded)."""
+        queued = [job for job in self.ready if job[0] is cell and job[1] is task]
+        if not queued:
+            return
+        self.ready = [job for job in self.ready if not (job[0] is cell and job[1] is task)]
+        dropped = {index for _, _, index in queued}
+        task.missing = [i for i in task.missing if i not in dropped]
+        cell.left -= len(dropped)
+        self.state.replays_total -= len(dropped)
+
     def _complete(self, cell: _Cell, task, body: dict):
         body["complete"] = True
         records.write(task.target, "replays", body)
         partial_path(task.target).unlink(missing_ok=True)
-        result = verdicts.verdict(task.recipe, body["replays"])
+        result = verdicts.verdict(task.recipe, body["replays"],
+                                  verdicts.minimum_processes(cell.cell.api, cell.cell.backend))
         self.summary.verdicts[task.key] = result
         seconds = statistics.median([r.get("wall_seconds") or 0 for r in body["replays"]] or [0])
         self.display.line(f"[{cell.cell.name}] {task.scenario} {task.recipe:9s} "
@@ -449,7 +464,8 @@ def run_cell(cell: Cell, results: Path, envs: Path, recipes=None, replays=None, 
         return {"environment": "install-failed"}
     found = {key[1:]: result for key, result in summary.verdicts.items()}
     for key, path in summary.current.items():
-        found[key[1:]] = verdicts.verdict(key[2], records.read(path)["replays"])
+        found[key[1:]] = verdicts.verdict(key[2], records.read(path)["replays"],
+                                          verdicts.minimum_processes(cell.api, cell.backend))
     return found
 
 
