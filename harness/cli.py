@@ -443,6 +443,30 @@ def cmd_identify(args) -> int:
     return 0 if matches else 1
 
 
+def p_machine(p):
+    p.add_argument("-t", "--tag", action="append", default=None,
+                   help="stacks of these tags (default: default)")
+    p.add_argument("--json", action="store_true", help="print the facts as JSON")
+
+
+def cmd_machine(args) -> int:
+    """This machine's id, its class and the facts that decide its numerical code paths."""
+    from .derive import classes
+    from .report import classes as classes_report
+    from .store import machines, machine_facts, resultset
+    info = machine_facts.complete_info(machines.machine_info())
+    machine_id = machine_facts.machine_id(info)
+    if args.json:
+        print(json.dumps({"machine": machine_id, "class": classes.machine_class(info),
+                          "facts": classes.facts(info)}, indent=1, sort_keys=True))
+        return 0
+    tags = args.tag or ["default"]
+    cells = [c.as_dict() for c in matrix.load(args.matrix).cells if set(tags) <= set(c.tags)]
+    known = resultset.ResultSet.load(_results(args)).machine_infos()
+    print(classes_report.machine_report(machine_id, info, cells, known))
+    return 0
+
+
 COMMANDS = {
     "list": (p_list, cmd_list, "list the cells of the matrix"),
     "check": (p_check, cmd_check, "validate the matrix, interpreters and generated files"),
@@ -457,6 +481,7 @@ COMMANDS = {
     "diff": (p_diff, cmd_diff, "compare two result sets (exit 1 when something changed)"),
     "bisect": (p_bisect, cmd_bisect, "first cell of a tagged ladder whose result changed"),
     "identify": (p_identify, cmd_identify, "which recorded stack, recipe and machine produced these numbers"),
+    "machine": (p_machine, cmd_machine, "this machine's id, class and the facts behind its code paths"),
 }
 
 

@@ -34,6 +34,7 @@ class Outcome:
     import_seconds: float | None
     install_seconds: float | None
     all_values: tuple = ()        # every ok replay's values, in replay order
+    codepath: dict = dataclasses.field(default_factory=dict)   # the first ok replay's code path
 
     @property
     def cell_name(self) -> str:
@@ -84,7 +85,8 @@ def _from_record(record, rs, current_sha) -> Outcome:
         seconds_per_fit=_median([s for r in ok for s in r.get("fit_seconds") or []]),
         import_seconds=_median([r.get("import_seconds") for r in ok]),
         install_seconds=record.environment.get("install_seconds"),
-        all_values=tuple(tuple(r["values"]) for r in ok))
+        all_values=tuple(tuple(r["values"]) for r in ok),
+        codepath=next((r["codepath"] for r in ok if isinstance(r.get("codepath"), dict)), {}))
 
 
 def _install_failures(env) -> list:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 
-from . import verdicts
+from . import classes, verdicts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,19 +27,42 @@ class Portability:
     groups: tuple             # ((fingerprint, (machines...)), ...) by first ok replay
     machines: tuple           # every machine with an outcome
     failed_on: tuple = ()
+    classes: tuple = ()       # ((class, (machines...)), ...): the machines' classes for this stack
+    explained: bool = False   # the lists split exactly along the classes
 
     @property
     def portable(self) -> bool:
         return self.kind == "portable"
 
 
-def portability(found: list) -> list:
-    """One Portability per (cell, scenario, recipe) measured on two or more machines."""
+def portability(found: list, infos: dict | None = None) -> list:
+    """One Portability per (cell, scenario, recipe) measured on two or more machines. `infos`
+    ({machine: info}) places each machine in its class for the stack (derive/classes.py)."""
     by_key = {}
     for outcome in found:
         by_key.setdefault((outcome.cell_name, outcome.scenario, outcome.recipe), []).append(outcome)
-    return [_judge(key, members) for key, members in by_key.items()
+    return [_with_classes(_judge(key, members), members, infos) for key, members in by_key.items()
             if len({o.machine for o in members}) >= 2]
+
+
+def class_of(outcome, infos: dict) -> str | None:
+    info = (infos or {}).get(outcome.machine)
+    if info is None:
+        return None
+    tf = outcome.codepath.get("tensorflow") if isinstance(outcome.codepath, dict) else None
+    seen = tf.get("onednn_on") if isinstance(tf, dict) and isinstance(tf.get("onednn_on"), bool) else None
+    return classes.cell_class(info, outcome.cell, seen)
+
+
+def _with_classes(item: Portability, members: list, infos: dict | None) -> Portability:
+    if not infos:
+        return item
+    of = {o.machine: class_of(o, infos) for o in members}
+    grouped = {}
+    for machine in item.machines:
+        grouped.setdefault(of.get(machine) or "unknown", []).append(machine)
+    return dataclasses.replace(item, classes=tuple((c, tuple(ms)) for c, ms in grouped.items()),
+                               explained=item.kind == "differs" and classes.explains(item.groups, of))
 
 
 def _judge(key, members) -> Portability:
@@ -70,7 +93,9 @@ def label(item: Portability, short=lambda m: m[:4]) -> str:
         return "portable"
     if item.kind == "failed":
         return "failed on " + ", ".join(short(m) for m in item.failed_on)
-    groups = " | ".join(",".join(short(m) for m in ms) for _, ms in item.groups)
+    named = dict((m, c) for c, ms in item.classes for m in ms) if item.explained else {}
+    groups = " | ".join((f"{named[ms[0]]}: " if named else "") + ",".join(short(m) for m in ms)
+                        for _, ms in item.groups)
     digits = "" if item.digits is None else f", {verdicts.digits_words(item.digits)}"
     name = "differs" if item.kind == "differs" else "not repeatable"
     return f"{name}{digits} ({groups})"

@@ -245,7 +245,7 @@ def publish(rs, found: list, out: Path, readme: Path | None = None, commit: str 
     if rs.empty:
         raise PublishError(f"{rs.root}: no records to publish (is --results right?); nothing written")
     out.mkdir(parents=True, exist_ok=True)
-    items = portability(found)
+    items = portability(found, rs.machine_infos())
     device_items = compare_devices(found)
     main = scenario_pages.main_outcomes(found)   # the canonical scenario; the others have their pages
     headers, rows, keys = tables.matrix_rows(main, items, device_items=device_items)

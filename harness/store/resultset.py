@@ -115,6 +115,10 @@ class ResultSet:
         used = {k[0] for k in self.recipes} | {k[0] for k in self.environments}
         return sorted(used | set(self.machines))
 
+    def machine_infos(self) -> dict:
+        """{machine id: recorded info} for every machine with a machine file."""
+        return {m: found.info for m, found in self.machines.items()}
+
     def machine_label(self, machine: str) -> str:
         found = self.machines.get(machine)
         return found.label if found and found.label else machine

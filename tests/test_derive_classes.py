@@ -1,0 +1,56 @@
+"""Machine classes from the real machine files of the three recorded machines (copies kept under
+tests/data/machines): the classes predict the split the records show (results/portability.md)."""
+import json
+from pathlib import Path
+
+from harness.derive import classes, portability, verdicts
+from harness.derive.outcomes import Outcome
+
+DATA = Path(__file__).parent / "data" / "machines"
+INFO = {p.stem: json.loads(p.read_text())["info"] for p in DATA.glob("*.json")}
+INTEL, AMD_AVX2, AMD_AVX512 = "b84f6cf6f9", "dc84521ea4", "122c9f5a22"
+TF212 = {"name": "tf.keras-tensorflow2.12.1-python3.11", "backend": "tensorflow",
+         "requirements": ["tensorflow==2.12.1"]}
+TF11 = {"name": "keras2.0.3-tensorflow1.1.0-python3.6", "backend": "tensorflow",
+        "requirements": ["keras==2.0.3", "tensorflow==1.1.0"]}
+TORCH = {"name": "keras3.15.1-torch2.13.0-python3.11", "backend": "torch",
+         "requirements": ["keras==3.15.1", "torch==2.13.0"]}
+JAX = {"name": "keras3.15.1-jax0.10.2-python3.11", "backend": "jax", "requirements": ["jax[cpu]==0.10.2"]}
+
+
+def test_tensorflow_class_follows_the_onednn_default_not_the_vendor_or_avx512():
+    assert classes.cell_class(INFO[INTEL], TF212) == "oneDNN on"
+    assert classes.cell_class(INFO[AMD_AVX512], TF212) == "oneDNN on"     # AMD, but VNNI and BF16
+    assert classes.cell_class(INFO[AMD_AVX2], TF212) == "oneDNN off"
+    # what TensorFlow itself reported in a replay wins over the prediction (TF_ENABLE_ONEDNN_OPTS)
+    assert classes.cell_class(INFO[AMD_AVX2], TF212, observed_onednn=True) == "oneDNN on"
+    assert classes.backend_version({"backend": "tensorflow", "requirements": ["tensorflow[and-cuda]==2.15.1"]}) == (2, 15)
+
+
+def test_other_stacks_classes():
+    assert classes.cell_class(INFO[AMD_AVX512], TORCH) == classes.cell_class(INFO[AMD_AVX2], TORCH) == "MKL on AMD"
+    assert classes.cell_class(INFO[INTEL], TORCH) == "MKL on Intel"
+    assert classes.cell_class(INFO[INTEL], TF11) == "Eigen on Intel"
+    assert len({classes.cell_class(info, JAX) for info in INFO.values()}) == 1
+    assert classes.machine_class(INFO[INTEL]) == "x86_64 oneDNN-on Intel"
+
+
+def outcome(machine, cell, values):
+    found = verdicts.verdict("full", [{"status": "ok", "values": values}] * 5)
+    return Outcome(machine, cell, "canonical_mlp", "full", found, tuple(values), "r", None, False, True,
+                   5, {}, None, None, None, None, (tuple(values),) * 5)
+
+
+def test_portability_groups_are_explained_when_they_split_along_classes():
+    intel_list, amd_list = [0.25, 0.5], [0.25, 0.5000001]
+    found = [outcome(INTEL, TF212, intel_list), outcome(AMD_AVX512, TF212, intel_list),
+             outcome(AMD_AVX2, TF212, amd_list)]
+    item, = portability.portability(found, INFO)
+    assert item.kind == "differs" and item.explained
+    assert "oneDNN on: 122c,b84f | oneDNN off: dc84" in portability.label(item)
+    # the same split on the torch stack is not along its classes (Intel with one AMD): not explained
+    found = [outcome(INTEL, TORCH, intel_list), outcome(AMD_AVX512, TORCH, intel_list),
+             outcome(AMD_AVX2, TORCH, amd_list)]
+    item, = portability.portability(found, INFO)
+    assert item.kind == "differs" and not item.explained
+    assert "MKL" not in portability.label(item)
