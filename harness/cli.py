@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__, matrix, paths
+from . import __version__, inputs, matrix, paths
 from .store import records
 
 
@@ -67,18 +67,8 @@ def _load(args, must_exist=True):
     rs = ResultSet.load(results)
     for problem in rs.problems:
         print(f"warning: skipped {problem}", file=sys.stderr)
-    return rs, outcomes.outcomes(rs, _current_hashes(rs))
-
-
-def _current_hashes(rs) -> dict:
-    """SHA-256 of the current scenario files (to mark records of older versions stale)."""
-    from .ops.run import sha256
-    found = {}
-    for record in rs.recipes.values():
-        if record.scenario not in found:
-            path = paths.scenarios_dir() / f"{record.scenario}.py"
-            found[record.scenario] = sha256(path) if path.is_file() else None
-    return found
+    current = inputs.scenario_inputs(sorted({record.scenario for record in rs.recipes.values()}))
+    return rs, outcomes.outcomes(rs, current)
 
 
 # --------------------------------------------------------------------------------------------

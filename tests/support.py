@@ -24,14 +24,17 @@ def replay(values, index=0, status="ok"):
 
 def write_record(results, cell, recipe, lists, scenario=SCENARIO, sha="s" * 64, kind="replays",
                  statuses=None, env_hash="e", machine=MACHINE, started="2026-01-01T00:00:00Z",
-                 complete=True, **cell_keys):
-    """A record whose replays have the given value lists (statuses default to ok)."""
+                 complete=True, inputs=None, **cell_keys):
+    """A record whose replays have the given value lists (statuses default to ok), with `inputs`
+    (harness/inputs.py) when given."""
     statuses = statuses or ["ok"] * len(lists)
     body = {"cell": cell_dict(cell, **cell_keys), "scenario": {"name": scenario, "sha256": sha},
             "recipe": recipe, "machine": machine, "harness": "0", "started": started,
             "environment": {"env_hash": env_hash, "install_seconds": 1.0, "installer": "uv"},
             "replays": [replay(v, i, s) for i, (v, s) in enumerate(zip(lists, statuses))],
             "complete": complete}
+    if inputs is not None:
+        body["inputs"] = inputs
     if kind == "repeats":
         path = records.repeats_path(results, machine, cell, scenario)
     else:

@@ -8,7 +8,7 @@ from harness import matrix
 from harness.execute import worker
 
 PACKAGE = Path(__file__).resolve().parent.parent / "harness"
-# What each layer may import from the harness (besides itself, matrix, paths and the package root).
+# What each layer may import from the harness (besides itself, the base modules and the package root).
 ALLOWED = {
     "provision": set(),
     "execute": set(),
@@ -17,7 +17,7 @@ ALLOWED = {
     "report": {"derive"},
     "ops": {"provision", "execute", "store", "derive"},
 }
-BASE = {"matrix", "paths", "__init__"}
+BASE = {"matrix", "paths", "inputs", "__init__"}
 
 
 def module_name(path: Path) -> str:
@@ -71,6 +71,14 @@ def test_layers_import_only_downwards():
             if there != here and there not in BASE and there not in ALLOWED[here]:
                 problems.append(f"{module} imports {target} ({here} -> {there})")
     assert problems == []
+
+
+def test_the_base_modules_import_only_the_base():
+    """matrix, paths and inputs (what a record is made from) sit under every layer."""
+    found = graph()
+    assert {f"harness.{name}" for name in BASE - {"__init__"}} <= set(found)
+    for name in BASE - {"__init__"}:
+        assert {layer(t) for t in found[f"harness.{name}"]} <= BASE, name
 
 
 def test_no_import_cycle():

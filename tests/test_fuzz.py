@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import plain_cell
-from harness import generated, matrix
+from harness import generated, inputs, matrix
 from harness.derive import outcomes, verdicts
 from harness.execute import runner
 from harness.ops import plan
@@ -137,14 +137,16 @@ def mutated_records(draw):
                                      ["replays", 0], ["replays", 0, "values"], ["replays", 0, "status"]]))
         for key in path[:-1]:
             where = where[key] if isinstance(where, (dict, list)) and (
-                isinstance(where, dict) and key in where or isinstance(where, list) and len(where) > key) else None
+                isinstance(where, dict) and key in where
+                or isinstance(where, list) and isinstance(key, int) and len(where) > key) else None
             if where is None:
                 break
         if where is None:
             continue
         if isinstance(where, dict) and draw(st.booleans()):
             where.pop(path[-1], None)
-        elif isinstance(where, dict) or (isinstance(where, list) and len(where) > path[-1]):
+        elif isinstance(where, dict) or (isinstance(where, list) and isinstance(path[-1], int)
+                                         and len(where) > path[-1]):
             where[path[-1]] = draw(json_values)
     return data
 
@@ -224,8 +226,7 @@ def test_the_plan_never_leaves_fewer_replays_than_a_complete_record_of_the_same_
     with tempfile.TemporaryDirectory() as tmp:
         results = Path(tmp)
         from conftest import TEST_SCENARIOS
-        digest = plan.sha256(TEST_SCENARIOS / "numpy_draw.py")
-        wanted = plan.inputs(cell, digest, "numpy", "m1")
+        wanted = inputs.of(cell, TEST_SCENARIOS / "numpy_draw.py", "numpy", "m1")
         target = records.recipe_path(results, "m1", "c1", "numpy_draw", "numpy")
         for path, count, same, done in ((target, complete, same_complete, True),
                                         (plan.partial_path(target), partial, same_partial, False)):

@@ -5,10 +5,10 @@ import textwrap
 
 import pytest
 
-from harness import cli, matrix
+from harness import cli, inputs, matrix
 from harness.derive import bisect as search_module
 from harness.derive import verdicts
-from harness.ops import bisect, run
+from harness.ops import bisect
 from harness.report import bisect as bisect_report
 from harness.store import machines, records
 from support import write_record
@@ -89,24 +89,32 @@ def ladder(tmp_path):
 def test_prober_reuses_current_records_and_runs_the_rest(ladder):
     root, cells = ladder
     results = root / "results"
-    sha = run.sha256(root / "scenarios" / "level.py")
+    path = root / "scenarios" / "level.py"
+    sha = inputs.sha256(path)
+    made = {cell.name: inputs.of(cell, path, "none", M) for cell in cells}
     write_record(results, "lvl1", "none", [[1.0, 1.0]], scenario="level", sha=sha,
-                 env_hash=cells[0].env_hash(), machine=M)
+                 env_hash=cells[0].env_hash(), machine=M, inputs=made["lvl1"])
     write_record(results, "lvl5", "none", [[9.0, 9.0]], scenario="level", sha="stale",
-                 env_hash=cells[4].env_hash(), machine=M)
+                 env_hash=cells[4].env_hash(), machine=M,
+                 inputs=dict(made["lvl5"], scenario_sha256="stale"))
+    # the weaker rule bisect once had (scenario and env hash alike) would reuse this one
+    write_record(results, "lvl3", "none", [[9.0, 9.0]], scenario="level", sha=sha,
+                 env_hash=cells[2].env_hash(), machine=M,
+                 inputs=dict(made["lvl3"], recipe_code="older"))
     ran = []
 
     def fake_run(cell, results, envs, recipes, scenarios_dir, echo):
         ran.append(cell.name)
         value = 1.0 if int(cell.env_dict["LEVEL"]) < 4 else 2.0
         write_record(results, cell.name, recipes[0], [[value, value]], scenario="level", sha=sha,
-                     env_hash=cell.env_hash(), machine=M)
+                     env_hash=cell.env_hash(), machine=M, inputs=made[cell.name])
         return {}
 
     result, prober = bisect.bisect_cells(cells, "none", "level", results, root / "envs",
                                          scenarios_dir=root / "scenarios", runner=fake_run, echo=None)
     assert result.first_change == 3
-    assert ran == ["lvl5", "lvl3", "lvl4"]       # lvl1 reused; lvl5 re-run: its scenario changed
+    # lvl1 reused; lvl5 re-run: its scenario changed; lvl3 re-run: the recipes' code changed
+    assert ran == ["lvl5", "lvl3", "lvl4"]
     assert prober.log[0] == ("lvl1", "reused", "fingerprint " + verdicts.fingerprint([1.0, 1.0]))
     text = bisect_report.report(cells, result, prober, "lad")
     assert "first change at lvl4" in text and "after lvl3" in text and "monotone" in text

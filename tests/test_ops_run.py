@@ -1,12 +1,12 @@
 """harness run: incremental (current records skipped), resumable (kept replays), parallel (-j),
 with real environments (uv, numpy only) and real worker processes."""
-import json
 import shutil
 import time
 
 import pytest
 
 from conftest import TEST_SCENARIOS, plain_cell
+from harness import inputs
 from harness.provision import environments
 from harness.ops import plan, run
 from harness.report import progress
@@ -65,7 +65,7 @@ def test_force_and_changed_inputs_run_again(tmp_path, envs):
     (scenarios / f"{SCENARIO}.py").write_text((scenarios / f"{SCENARIO}.py").read_text() + "\n# edited\n")
     changed_scenario, lines = go(cell, tmp_path / "other", envs, scenarios=scenarios)
     go(cell, tmp_path, envs, scenarios=scenarios)
-    assert record(tmp_path, cell, "numpy")["scenario"]["sha256"] == plan.sha256(scenarios / f"{SCENARIO}.py")
+    assert record(tmp_path, cell, "numpy")["scenario"]["sha256"] == inputs.sha256(scenarios / f"{SCENARIO}.py")
     assert record(tmp_path, cell, "numpy")["inputs"]["env"] == {}
 
 
@@ -166,15 +166,3 @@ def test_progress_lines_carry_an_estimate_and_the_live_display_renders(tmp_path,
 
 def test_default_jobs_is_sensible():
     assert 1 <= run.default_jobs() <= run.MAX_DEFAULT_JOBS
-
-
-def test_recipe_code_hash_ignores_docstrings_but_not_code(tmp_path):
-    from harness import paths
-    text = paths.WORKER.read_text()
-    copy = tmp_path / "worker.py"
-    copy.write_text(text.replace('"""Everything the recipe does before `import keras`."""',
-                                 '"""Reworded."""'))
-    assert plan.worker_facts(copy) == plan.worker_facts(paths.WORKER)
-    copy.write_text(text.replace("NUMPY_SEED = 1", "NUMPY_SEED = 7"))
-    assert plan.worker_facts(copy)[1] != plan.worker_facts(paths.WORKER)[1]
-    assert plan.worker_facts(paths.WORKER)[0] == json.loads(json.dumps(plan.worker_facts()[0]))

@@ -5,6 +5,7 @@ import sys
 import pytest
 
 from conftest import ROOT, TEST_SCENARIOS, plain_cell
+from harness import inputs
 from harness.provision import environments
 from harness.ops import run
 from harness.store import machines, records
@@ -29,7 +30,7 @@ def test_a_cell_runs_records_and_reuses_its_environment(tmp_path, envs):
     machine = machines.this_machine()
     record = records.read(records.recipe_path(tmp_path, machine, cell.name, "numpy_draw", "numpy"))
     assert record["complete"] and len(record["replays"]) == 2
-    assert record["scenario"]["sha256"] == run.sha256(TEST_SCENARIOS / "numpy_draw.py")
+    assert record["scenario"]["sha256"] == inputs.sha256(TEST_SCENARIOS / "numpy_draw.py")
     env_record = records.read(records.environment_path(tmp_path, machine, cell.name))
     assert env_record["outcome"]["status"] == "ok"
     assert any(p.startswith("numpy==") for p in env_record["outcome"]["packages"])

@@ -3,8 +3,8 @@ import contextlib
 
 import pytest
 
-from harness import cli
-from harness.ops import repeats, run
+from harness import cli, inputs
+from harness.ops import repeats
 from harness.report import publish
 from harness.store import machines, records
 from support import load, write_environment, write_record
@@ -92,10 +92,11 @@ def test_top_up_records_repeats_until_n(tmp_path, monkeypatch, cell_factory):
     cell = cell_factory("topped", scenarios=("numpy_draw",))
     results = tmp_path / "results"
     from conftest import TEST_SCENARIOS
-    sha = run.sha256(TEST_SCENARIOS / "numpy_draw.py")
+    sha = inputs.sha256(TEST_SCENARIOS / "numpy_draw.py")
     machine = machines.this_machine()
+    made = inputs.of(cell, TEST_SCENARIOS / "numpy_draw.py", "none", machine)
     write_record(results, "topped", "none", [[0.1, 0.2, 0.3]], scenario="numpy_draw", sha=sha,
-                 machine=machine)
+                 machine=machine, inputs=made)
     monkeypatch.setattr(repeats.environments, "use", lambda c, envs: contextlib.nullcontext(_ok_outcome(tmp_path)))
     calls = []
 
@@ -112,11 +113,13 @@ def test_top_up_records_repeats_until_n(tmp_path, monkeypatch, cell_factory):
     assert [r["index"] for r in record["replays"]] == [0, 1, 2]
     assert repeats.pooled_count(results, machine, "topped", "numpy_draw") == 8
     assert repeats.top_up(cell, results, tmp_path / "envs", wanted=8, scenarios_dir=TEST_SCENARIOS) == {}
-    write_record(results, "topped", "none", [[0.1]], scenario="numpy_draw", sha="other", machine=machine)
-    said = []
-    assert repeats.top_up(cell, results, tmp_path / "envs", wanted=20, scenarios_dir=TEST_SCENARIOS,
-                          echo=said.append) == {}
-    assert "scenario changed" in said[0] and len(calls) == 3
+    for older in (dict(made, scenario_sha256="other"), dict(made, support_sha256="other"), None):
+        write_record(results, "topped", "none", [[0.1]], scenario="numpy_draw", sha=sha, machine=machine,
+                     inputs=older)
+        said = []
+        assert repeats.top_up(cell, results, tmp_path / "envs", wanted=20, scenarios_dir=TEST_SCENARIOS,
+                              echo=said.append) == {}
+        assert "not current" in said[0] and len(calls) == 3
 
 
 def _ok_outcome(tmp_path):

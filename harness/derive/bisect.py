@@ -4,9 +4,8 @@ The cells carrying a tag, in version order (the natural order of their names, wh
 versions: tensorflow2.9.3 before tensorflow2.10.1), form a ladder.
 The outcome of a cell is its fingerprint for one recipe and scenario (or its verdict, with
 `by="verdict"`). Binary search finds the first cell whose outcome differs from the first
-cell's, probing O(log n) cells: each probe reuses an existing record when it is complete, made
-with the current scenario file (same sha256) and the same environment definition (env hash),
-and runs the cell otherwise.
+cell's, probing O(log n) cells: each probe reuses an existing record when `run` would skip it as
+current (complete, the same inputs: harness/inputs.py), and runs the cell otherwise.
 
 Bisection ASSUMES MONOTONE CHANGE: once the outcome differs from the first cell's, it differs
 for every later cell. If a later version goes back to the old result, binary search can miss

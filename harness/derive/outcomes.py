@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import statistics
 
+from .. import inputs
 from ..matrix import natural_key, recipe_rank
 from . import verdicts
 
@@ -25,7 +26,7 @@ class Outcome:
     values: tuple | None          # the first ok replay's values (the list compared across cells)
     record: str                   # the record file behind the verdict, relative to results/
     scenario_sha256: str | None
-    stale: bool                   # made with another version of the scenario file
+    stale: bool                   # made from other inputs than today's (harness/inputs.py)
     complete: bool
     replays: int
     observed: dict                # python, keras, backend, numpy, keras_reports, devices
@@ -53,32 +54,33 @@ def sort_key(outcome: Outcome):
     return (cell_sort_key(outcome.cell), outcome.scenario, recipe_rank(outcome.recipe), outcome.machine)
 
 
-def outcomes(rs, current_sha=None) -> list:
-    """Every outcome of a ResultSet, in matrix order. `current_sha` maps scenario names to the
-    SHA-256 of their current file (None: unknown, never stale)."""
-    current_sha = current_sha or {}
+def outcomes(rs, current_inputs=None) -> list:
+    """Every outcome of a ResultSet, in matrix order. `current_inputs` maps scenario names to the
+    inputs every machine's records of them are made from now (inputs.scenario_inputs; None or
+    absent: unknown, never stale)."""
+    current_inputs = current_inputs or {}
     found = []
     for key, record in rs.recipes.items():
         if rs.failed_environment(record.machine, record.cell_name) is None:
-            found.append(_from_record(record, rs, current_sha))
+            found.append(_from_record(record, rs, current_inputs))
     for (machine, name), env in rs.environments.items():
         if not env.ok:
             found += _install_failures(env)
     return sorted(found, key=sort_key)
 
 
-def _from_record(record, rs, current_sha) -> Outcome:
+def _from_record(record, rs, current_inputs) -> Outcome:
     result = verdicts.verdict(record.recipe, record.replays,
                               verdicts.minimum_processes(record.cell.get("api"), record.cell.get("backend")))
     ok = record.ok_replays()
     observed = next((r["observed"] for r in record.replays if isinstance(r.get("observed"), dict)), {})
     env = rs.environments.get((record.machine, record.cell_name))
-    current = current_sha.get(record.scenario)
+    current = current_inputs.get(record.scenario)
     return Outcome(
         machine=record.machine, cell=record.cell, scenario=record.scenario, recipe=record.recipe,
         verdict=result, values=tuple(ok[0]["values"]) if ok else None, record=record.path,
         scenario_sha256=record.scenario_sha256,
-        stale=bool(current and record.scenario_sha256 and current != record.scenario_sha256),
+        stale=bool(current and inputs.changed(record.inputs, current)),
         complete=record.complete, replays=len(record.replays),
         observed=_observed(observed, record.cell, env.outcome if env else {}),
         seconds_per_run=_median([r.get("wall_seconds") for r in record.replays]),

@@ -77,7 +77,8 @@ def unseeded_pools(rs, found: list) -> tuple:
         record = rs.recipes.get((outcome.machine, outcome.cell_name, outcome.scenario, UNSEEDED))
         extra = rs.repeats.get((outcome.machine, outcome.cell_name, outcome.scenario))
         used = [r for r in (record, extra) if r is not None]
-        if record is not None and extra is not None and extra.scenario_sha256 != record.scenario_sha256:
+        if record is not None and extra is not None and (extra.scenario_sha256 != record.scenario_sha256
+                                                         or extra.inputs != record.inputs):
             used = [record]
         if outcome.verdict.name == "install-failed":
             used = []

@@ -1,27 +1,12 @@
-"""Bisecting a ladder: probe cells (reusing current complete records, running the others) and
-report the first cell whose outcome differs from the first cell's (derive.bisect.search)."""
+"""Bisecting a ladder: probe cells (reusing records that `run` would skip as current, running the
+others) and report the first cell whose outcome differs from the first cell's (derive.bisect.search)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..derive.bisect import outcome_of, search
 from ..store import machines, records
-from . import run
-
-
-def reusable(record_path: Path, cell, scenario_sha: str) -> dict | None:
-    """The existing record if it can stand for a fresh run of the cell, else None."""
-    if not Path(record_path).is_file():
-        return None
-    try:
-        record = records.read(record_path)
-    except records.RecordError:
-        return None
-    if not record.get("complete") or record.get("scenario", {}).get("sha256") != scenario_sha:
-        return None
-    if record.get("environment", {}).get("env_hash") != cell.env_hash():
-        return None
-    return record
+from . import plan, run
 
 
 class Prober:
@@ -36,14 +21,16 @@ class Prober:
         self.results, self.envs, self.echo = Path(results), Path(envs), echo
         self.scenarios_dir = scenarios_dir
         self.runner = runner or run.run_cell
-        self.sha = run.sha256(run.scenario_file(scenario, scenarios_dir))
         self.machine = machines.this_machine()
         self.log = []
 
     def __call__(self, index: int) -> str:
         cell = self.cells[index]
-        path = records.recipe_path(self.results, self.machine, cell.name, self.scenario, self.recipe)
-        record = reusable(path, cell, self.sha)
+        # the rule of `run` (harness/inputs.py): a complete record of the same inputs and replays
+        task = plan.task(cell, self.scenario, self.recipe, self.results, self.machine,
+                         scenarios_dir=self.scenarios_dir)
+        path = task.target
+        record = records.read(path) if task.current and path.is_file() else None
         how = "reused"
         if record is None:
             how = "ran"

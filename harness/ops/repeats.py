@@ -11,6 +11,7 @@ import contextlib
 import math
 from pathlib import Path
 
+from .. import inputs
 from ..provision import environments
 from ..derive import outcomes as derive_outcomes
 from ..derive import samples
@@ -38,24 +39,26 @@ def plan(have: int, wanted: int, per_process: int = PER_PROCESS) -> list:
     return [min(per_process, missing - i * per_process) for i in range(count)]
 
 
-def _unseeded_sha(results: Path, machine: str, cell: str, scenario: str):
-    """Scenario sha256 of the cell's recipe-"none" record (None when there is none): repeats
-    are pooled with it only when made with the same scenario file."""
+def _unseeded_inputs(results: Path, machine: str, cell: str, scenario: str):
+    """The inputs of the cell's recipe-"none" record ({} when there is none, None when it
+    recorded none): repeats are pooled with it only when made from the same inputs."""
     path = records.recipe_path(results, machine, cell, scenario, samples.UNSEEDED)
-    return records.read(path).get("scenario", {}).get("sha256") if path.is_file() else None
+    return records.read(path).get("inputs") if path.is_file() else {}
 
 
-def _existing_body(results: Path, cell, scenario: str, digest: str, machine: str, outcome) -> dict:
+def _existing_body(results: Path, cell, scenario: str, wanted: dict, machine: str, outcome) -> dict:
     """The current repeats record to append to, or a fresh body when it is absent or was made
-    with another scenario file."""
+    from other inputs (harness/inputs.py)."""
     path = records.repeats_path(results, machine, cell.name, scenario)
     if path.is_file():
         body = records.read(path)
-        if body.get("scenario", {}).get("sha256") == digest:
+        if inputs.current(body.get("inputs"), wanted):
             for key in ("format", "schema", "kind"):
                 body.pop(key, None)
             return body
-    return run.record_body(cell, outcome, scenario, digest, samples.UNSEEDED, machine)
+    body = run.record_body(cell, outcome, scenario, wanted["scenario_sha256"], samples.UNSEEDED, machine)
+    body["inputs"] = wanted
+    return body
 
 
 def top_up(cell, results: Path, envs: Path, wanted: int = DEFAULT_N, per_process: int = PER_PROCESS,
@@ -82,12 +85,13 @@ def _top_up(cell, results, envs, wanted, per_process, scenarios_dir, echo, held)
                 echo(f"[{cell.name}] environment did not install; no repeats run")
                 return added
         path = run.scenario_file(scenario, scenarios_dir)
-        digest = run.sha256(path)
-        if _unseeded_sha(results, machine, cell.name, scenario) not in (None, digest):
-            echo(f"[{cell.name}] {scenario}: the scenario changed since its 'none' record; "
-                 f"run the cell again before topping up")
+        wanted = inputs.of(cell, path, samples.UNSEEDED, machine)
+        unseeded = _unseeded_inputs(results, machine, cell.name, scenario)
+        if unseeded != {} and not inputs.current(unseeded, wanted):
+            echo(f"[{cell.name}] {scenario}: its 'none' record is not current (made from other "
+                 f"inputs); run the cell again before topping up")
             continue
-        body = _existing_body(results, cell, scenario, digest, machine, outcome)
+        body = _existing_body(results, cell, scenario, wanted, machine, outcome)
         body["complete"] = False
         target = records.repeats_path(results, machine, cell.name, scenario)
         for repeats in batches:

@@ -34,7 +34,7 @@ from ..execute import runner
 from ..matrix import Cell
 from ..store import machines, records
 from . import plan
-from .plan import partial_path, scenario_file, sha256  # noqa: F401  (used by other ops)
+from .plan import partial_path, scenario_file  # noqa: F401  (used by other ops)
 
 MAX_DEFAULT_JOBS = 4      # a TensorFlow worker takes ~1 GB and every core it sees
 FALLBACK_SECONDS = 20.0   # a replay's estimated time when no earlier record says

@@ -41,7 +41,7 @@ def legend(rs, found) -> str:
         " ones (`differs`, with the digits they share). `s_per_run` is the median seconds of one"
         " worker process; `install_s` the seconds the environment took to build.")
     if any(o.stale for o in found):
-        text += f" `{tables.STALE_MARK.strip()}` marks records of an older version of the scenario."
+        text += f" `{tables.STALE_MARK.strip()}` marks records made from older inputs (the scenario, its support module or the recipes' code)."
     machines = sorted({o.machine for o in found})
     if machines:
         text += " Machines: " + "; ".join(f"`{m}` {rs.machine_label(m)}" for m in machines) + "."

@@ -9,7 +9,6 @@ when the records were made with that very file (same SHA-256).
 from __future__ import annotations
 
 import ast
-import hashlib
 from pathlib import Path
 
 from ..derive import scenario_summary as summary
@@ -187,12 +186,12 @@ def scenario_markdown(rs, name: str, found: list, entries: list, item, scenarios
 def _description(name: str, item, scenarios_dir=None, first_line=False) -> str:
     """The first paragraph of the scenario file's docstring, when the records were made with that
     file; else a sentence saying why there is none."""
-    from .. import paths
+    from .. import inputs, paths
     path = Path(scenarios_dir or paths.scenarios_dir()) / f"{name}.py"
     if not path.is_file():
         return "A scenario without a built-in file (a user's own, run with `harness run --scenario FILE.py`)."
     data = path.read_bytes()
-    if item is not None and item.sha256s and hashlib.sha256(data).hexdigest() not in item.sha256s:
+    if item is not None and item.sha256s and inputs.sha256(path) not in item.sha256s:
         return f"The records were made with another version of `scenarios/{name}.py`."
     try:
         text = ast.get_docstring(ast.parse(data)) or ""

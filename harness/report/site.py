@@ -261,7 +261,7 @@ def legend_html() -> str:
         "on; k distinct fingerprints.</li>"
         "<li><b>diverged, N digits</b>: fewer than 3 digits agree; expected for <code>none</code>.</li>"
         "<li><b>(!)</b> after a bitwise <code>none</code>: an unseeded run that repeats itself.</li>"
-        "<li><b>†</b>: made with an older version of the scenario file; <b>(partial)</b>: an interrupted "
+        "<li><b>†</b>: made from older inputs (the scenario, its support module or the recipes' code); <b>(partial)</b>: an interrupted "
         "record.</li>"
         "<li>A failure (<code>install-failed</code>, <code>import-failed</code>, <code>crashed</code>, "
         "<code>timed-out</code>, …) names what stopped the run; the cell's page has the error and the "

@@ -50,6 +50,7 @@ class RecipeRecord:
     started: str
     harness: str
     path: str
+    inputs: dict | None = None    # what it was made from (harness/inputs.py); None: not recorded
 
     @property
     def cell_name(self) -> str:
@@ -96,7 +97,7 @@ class ResultSet:
                                   data["scenario"].get("sha256"), data["recipe"],
                                   tuple(data["replays"]), data["complete"],
                                   data.get("environment") or {}, data.get("started", ""),
-                                  data.get("harness", ""), path)
+                                  data.get("harness", ""), path, data.get("inputs"))
             if kind == "repeats":
                 self.repeats[record.key[:3]] = record
             else:
