@@ -140,3 +140,13 @@ def test_every_replay_records_its_code_path_read_from_the_process(tmp_path):
                     "--recipe", "numpy", "--api", "none", "--backend", "none", "--out", str(out)],
                    env=env, capture_output=True, timeout=60)
     assert json.loads(out.read_text())["codepath"]["env"]["MKL_CBWR"] == "COMPATIBLE"
+
+
+def test_an_ablation_drops_one_call_or_variable_and_records_it(tmp_path):
+    done, result = run_worker(tmp_path, "full", extra=("--drop", "random.seed"))
+    assert result["seed_calls"] == ["env PYTHONHASHSEED=0", "numpy.random.seed(1)"]
+    assert result["seed_dropped"] == ["random.seed(1)"] and result["seed_drops"] == ["random.seed"]
+    _, result = run_worker(tmp_path, "full", extra=("--drop", "env PYTHONHASHSEED"))
+    assert "PYTHONHASHSEED" not in result["thread_env"]        # not set, not inherited
+    assert result["seed_dropped"] == ["env PYTHONHASHSEED=None"]
+    assert result["seed_calls"] == ["random.seed(1)", "numpy.random.seed(1)"]

@@ -147,10 +147,20 @@ def _joined_flags(existing, flag, sep):
     return sep.join(parts)
 
 
+def is_dropped(label, drops):
+    """Whether an ablation leaves out the call or variable `label` ("env NAME" for a variable)."""
+    return any(label.startswith(drop) for drop in drops or ())
+
+
 def reexec_if_needed(args):
-    """Re-run this process once with the recipe's environment variables in place."""
+    """Re-run this process once with the recipe's environment variables in place (those an
+    ablation drops are left out, and removed if the parent had set them)."""
     wanted = recipe_environment(args.recipe, args.backend, args.device, os.environ, args.api)
     wanted.update(device_environment(args.backend, args.device))
+    for name in list(wanted):
+        if is_dropped("env %s" % name, getattr(args, "drop", ())):
+            del wanted[name]
+            os.environ.pop(name, None)
     missing = dict((k, v) for k, v in wanted.items() if os.environ.get(k) != v)
     if not missing or os.environ.get(REEXEC_FLAG):
         return
@@ -165,15 +175,28 @@ def reexec_if_needed(args):
 # Recipes, part 2: calls, recorded as they are made (or found unavailable).
 # --------------------------------------------------------------------------------------------
 class SeedLog(object):
-    """What a recipe did: calls made and calls that do not exist on this stack."""
+    """What a recipe did: calls made, calls that do not exist on this stack, and calls an
+    ablation left out (`drops`: prefixes of call labels)."""
 
-    def __init__(self):
+    def __init__(self, drops=()):
         self.calls = []
         self.unavailable = []
+        self.drops = list(drops)
+        self.dropped = []
 
     def call(self, label, func, *args):
+        if is_dropped(label, self.drops):
+            self.dropped.append(label)
+            return
         func(*args)
         self.calls.append(label)
+
+    def settle(self):
+        """Recorded variables an ablation dropped ("env NAME=None" lines) move to `dropped`."""
+        for label in list(self.calls):
+            if label.startswith("env ") and is_dropped(label, self.drops):
+                self.calls.remove(label)
+                self.dropped.append(label)
 
     def missing(self, label, why):
         self.unavailable.append({"call": label, "why": bounded(why, 500)})
@@ -945,6 +968,9 @@ def parse_args(argv):
     parser.add_argument("--backend", required=True, choices=BACKENDS)
     parser.add_argument("--device", default="cpu", choices=("cpu", "gpu"))
     parser.add_argument("--repeats", type=positive_int, default=None)
+    parser.add_argument("--drop", action="append", default=[], metavar="CALL",
+                        help="leave out the recipe's calls that start with CALL (an ablation): "
+                             "'random.seed', 'env PYTHONHASHSEED', ...")
     parser.add_argument("--out", required=True)
     return parser.parse_args(argv)
 
@@ -1063,8 +1089,10 @@ def describe_error(phase, exc_info):
 def execute(args, result):
     """The pipeline; sets result['phase'] as it goes so a failure names where it happened."""
     started = time.time()
-    log = SeedLog()
+    log = SeedLog(args.drop)
     result["seed_calls"], result["seed_unavailable"] = log.calls, log.unavailable
+    if args.drop:
+        result["seed_drops"], result["seed_dropped"] = list(args.drop), log.dropped
     result["phase"] = "import"
     imports = result["import_phase_seconds"] = {}
     start = clock()
@@ -1079,6 +1107,7 @@ def execute(args, result):
     result["import_seconds"] = time.time() - started
     result["phase"] = "seed"
     apply_after_keras(args.recipe, args.api, args.backend, lib, keras, log)
+    log.settle()
     observe(args.api, args.backend, lib, keras, result)
     result["phase"] = "scenario"
     support = load_support()
