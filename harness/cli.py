@@ -433,6 +433,34 @@ def cmd_identify(args) -> int:
     return 0 if matches else 1
 
 
+def p_ablate(p):
+    _selection(p)
+    p.add_argument("--scenario", action="append", default=None, metavar="NAME",
+                   help="scenarios to ablate (default: the cells' own; repeatable)")
+    p.add_argument("--processes", type=positive_int, default=None,
+                   help="fresh processes per ablation (default: the stack's verdict minimum)")
+    p.add_argument("--no-run", action="store_true", help="never run workers; show what is recorded")
+    p.add_argument("--envs", type=Path, help="where environments live (default: .envs/)")
+
+
+def cmd_ablate(args) -> int:
+    """Leave each call of the weakest bitwise recipe out in turn; print which calls are needed."""
+    from .ops import ablate
+    from .report import ablation as ablation_report
+    cells = _matrix(args).select(args.cells, args.tag)
+    if args.processes is not None and args.processes > 1000:
+        raise CommandError("--processes: at most 1000")
+    if not args.no_run:
+        for cell in cells:
+            ablate.ablate(cell, _results(args), _envs(args), args.scenario, args.processes)
+    rs, found = _load(args)
+    chosen = {c.name for c in cells}
+    rows = [r for r in ablation_report.rows_from(rs, found) if r[1] in chosen
+            and (not args.scenario or r[2] in args.scenario)]
+    print(ablation_report.markdown(rows))
+    return 0
+
+
 def p_machine(p):
     p.add_argument("-t", "--tag", action="append", default=None,
                    help="stacks of these tags (default: default)")
@@ -471,6 +499,7 @@ COMMANDS = {
     "diff": (p_diff, cmd_diff, "compare two result sets (exit 1 when something changed)"),
     "bisect": (p_bisect, cmd_bisect, "first cell of a tagged ladder whose result changed"),
     "identify": (p_identify, cmd_identify, "which recorded stack, recipe and machine produced these numbers"),
+    "ablate": (p_ablate, cmd_ablate, "leave each call of a bitwise recipe out in turn: which calls are needed"),
     "machine": (p_machine, cmd_machine, "this machine's id, class and the facts behind its code paths"),
 }
 

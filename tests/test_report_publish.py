@@ -104,7 +104,7 @@ def test_two_machines_give_portability_and_per_machine_views(root, tmp_path):
     matrix = (results / "matrix.md").read_text()
     assert "portable: numpy, tutorial, full, strict" in matrix and "differs: strict 6d" in matrix
     # schema-1 records predate recorded inputs: published, marked stale (†), never current
-    assert "bitwise 6e6a5dc0 † [b84f] · bitwise beb1d53d † [dc84]" in matrix
+    assert "bitwise 6e6a5dc0 x3 (provisional) † [b84f] · bitwise beb1d53d x3 (provisional) † [dc84]" in matrix
     for machine in ("b84f6cf6f9", "dc84521ea4"):
         view = (results / "by-machine" / f"{machine}.md").read_text()
         assert f"`{machine}`" in view and "keras2.0.3-theano0.9.0-python3.6" in view

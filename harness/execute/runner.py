@@ -82,7 +82,8 @@ def replay_timeout(scenario: Path, timeout: float | None) -> float:
 
 
 def run_replay(python, cell, scenario: Path, recipe: str, timeout: float | None, extra_env=None,
-               repeats: int | None = None, log_dir: Path | None = None, on_start=None) -> dict:
+               repeats: int | None = None, log_dir: Path | None = None, on_start=None,
+               drops=()) -> dict:
     """Run one fresh worker process and return its replay dict.
 
     timeout None: the scenario's TIMEOUT. on_start(process) is called once the worker has started
@@ -94,6 +95,8 @@ def run_replay(python, cell, scenario: Path, recipe: str, timeout: float | None,
                    "--api", cell.api, "--backend", cell.backend, "--device", cell.device, "--out", str(out)]
         if repeats is not None:
             command += ["--repeats", str(repeats)]
+        for drop in drops:      # an ablation: the recipe without these calls (worker --drop)
+            command += ["--drop", drop]
         stdout_path, stderr_path = Path(tmp) / "stdout", Path(tmp) / "stderr"
         started = time.time()
         with open(stdout_path, "wb") as stdout, open(stderr_path, "wb") as stderr:

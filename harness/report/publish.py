@@ -12,6 +12,7 @@ from ..derive import agreement, samples, verdicts
 from ..derive.devices import compare_devices
 from ..derive.portability import portability
 from ..matrix import RECIPES
+from . import ablation as ablation_report
 from . import agreement as agreement_report
 from . import distribution, palette, render, site, tables
 from . import scenarios as scenario_pages
@@ -255,6 +256,7 @@ def publish(rs, found: list, out: Path, readme: Path | None = None, commit: str 
     agreement_text, comparisons = agreement_markdown(found)
     stats_text, pools = stats_markdown(rs, found)
     written = {
+        out / "ablation.md": ablation_report.markdown(ablation_report.rows_from(rs, found)),
         out / "matrix.md": "# Keras reproducibility matrix\n\n" + markdown,
         out / "matrix.csv": tables.to_csv(headers, rows),
         out / "verdicts.csv": tables.outcome_csv(found),

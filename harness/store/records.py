@@ -5,6 +5,9 @@ environment, one per machine:
 
     results/records/<machine>/<cell>/<scenario>/<recipe>.json     kind "replays"
     results/records/<machine>/<cell>/<scenario>/repeats.json      kind "repeats" (harness stats)
+    results/records/<machine>/<cell>/<scenario>/ablation/<recipe>--<drop>.json
+                                                                   kind "ablation" (harness ablate:
+                                                                   the recipe with one call left out)
     results/records/<machine>/<cell>/environment.json             kind "environment"
     results/machines/<machine>.json                                kind "machine"
 
@@ -28,7 +31,7 @@ from pathlib import Path
 
 FORMAT = "keras-repro-record"
 RECORD_SCHEMA = 2
-KINDS = ("replays", "repeats", "environment", "machine")
+KINDS = ("replays", "repeats", "environment", "machine", "ablation")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
 FILE_MODE = 0o644
 # Paths of the machine that made a record, as they appear in schema-1 records: the checkout's
@@ -81,6 +84,13 @@ def repeats_path(results: Path, machine: str, cell: str, scenario: str) -> Path:
     return recipe_path(results, machine, cell, scenario, "repeats")
 
 
+def ablation_path(results: Path, machine: str, cell: str, scenario: str, recipe: str, drop: str) -> Path:
+    """The record of `recipe` with the call `drop` (a slug, see ops/ablate.py) left out."""
+    return _under(records_dir(results), safe_name("machine", machine), safe_name("cell", cell),
+                  safe_name("scenario", scenario), "ablation",
+                  safe_name("recipe", recipe) + "--" + safe_name("drop", drop) + ".json")
+
+
 def environment_path(results: Path, machine: str, cell: str) -> Path:
     return _under(records_dir(results), safe_name("machine", machine), safe_name("cell", cell),
                   "environment.json")
@@ -101,6 +111,8 @@ def canonical_path(results: Path, data: dict) -> Path:
     scenario = data["scenario"]["name"]
     if kind == "repeats":
         return repeats_path(results, data["machine"], cell, scenario)
+    if kind == "ablation":
+        return ablation_path(results, data["machine"], cell, scenario, data["recipe"], data["drop"]["slug"])
     return recipe_path(results, data["machine"], cell, scenario, data["recipe"])
 
 
@@ -232,8 +244,15 @@ def validate(data: dict, path) -> None:
                     raise RecordError(path, "ok replay without a list of numbers", where + "values")
         if not isinstance(data.get("complete"), bool):
             raise RecordError(path, "missing or not a bool", "complete")
+        if kind == "ablation":
+            drop = _require(data, "drop", dict, path)
+            safe_name("drop", _require(drop, "slug", str, path, "drop."))
+            _require(drop, "label", str, path, "drop.")
+            prefixes = _require(drop, "prefixes", list, path, "drop.")
+            if not prefixes or not all(isinstance(p, str) and p for p in prefixes):
+                raise RecordError(path, "not a list of call prefixes", "drop.prefixes")
     except RecordError as exc:
-        if exc.path == "machine" or exc.path in ("cell", "scenario", "recipe"):
+        if exc.path == "machine" or exc.path in ("cell", "scenario", "recipe", "drop"):
             raise RecordError(path, exc.problem, exc.field) from None
         raise
 

@@ -72,6 +72,8 @@ class ResultSet:
     recipes: dict             # {(machine, cell, scenario, recipe): RecipeRecord}
     repeats: dict             # {(machine, cell, scenario): RecipeRecord}
     problems: list            # RecordError messages of skipped files
+    ablations: dict = dataclasses.field(default_factory=dict)
+    # {(machine, cell, scenario, recipe, drop slug): (RecipeRecord, drop {"slug", "label", "prefixes"})}
 
     @classmethod
     def load(cls, results) -> "ResultSet":
@@ -100,6 +102,8 @@ class ResultSet:
                                   data.get("harness", ""), path, data.get("inputs"))
             if kind == "repeats":
                 self.repeats[record.key[:3]] = record
+            elif kind == "ablation":
+                self.ablations[record.key + (data["drop"]["slug"],)] = (record, data["drop"])
             else:
                 self.recipes[record.key] = record
 
