@@ -177,3 +177,157 @@ def test_every_reader_reports_and_skips_a_record_of_the_wrong_shape(tmp_path, ar
     assert "tutorial.json [field" in done.stderr          # the missing key is named, with its file
     assert done.returncode in (0, 1)
     assert (root / "README.md").read_text() == readme
+
+
+# --- merge: records from outside are checked against the schema before anything is written ---------
+def recipe_body(started="2026-11-29T00:00:00Z", machine="m1") -> dict:
+    return {"cell": plain_cell("c1", scenarios=("s",), recipes=("numpy",)).as_dict(), "machine": machine,
+            "scenario": {"name": "s", "sha256": None}, "recipe": "numpy", "started": started,
+            "replays": [{"status": "ok", "values": [1.0], "index": 0}], "complete": True}
+
+
+def source_with(tmp_path, name, change) -> Path:
+    """A results tree of one good record of m1 and one record of m2 whose text `change` edits."""
+    source = tmp_path / f"src-{name}"
+    records.write(records.recipe_path(source, "m1", "c1", "s", "numpy"), "replays", recipe_body())
+    path = records.recipe_path(source, "m2", "c1", "s", "numpy")
+    records.write(path, "replays", recipe_body(machine="m2"))
+    path.write_text(change(path.read_text()))
+    return source
+
+
+def edit(update):
+    def change(text):
+        data = json.loads(text)
+        update(data)
+        return json.dumps(data)
+    return change
+
+
+def compact(text):
+    return json.dumps(json.loads(text))
+
+
+def setitem(*keys_and_value):
+    *keys, last, value = keys_and_value
+
+    def update(data):
+        for key in keys:
+            data = data[key]
+        data[last] = value
+    return update
+
+
+HOSTILE = {   # the probe's records: (the change, the field the refusal must name)
+    "started-escapes": (edit(setitem("started", "0/../../../../../../../../tmp/ESCAPED")), "[field started]"),
+    "started-number": (edit(setitem("started", 5)), "[field started]"),
+    "environment-text": (edit(setitem("environment", "x")), "[field environment]"),
+    "observed-null": (edit(setitem("replays", 0, "observed", None)), "[field replays[0].observed]"),
+    "seed-calls-number": (edit(setitem("replays", 0, "seed_calls", 5)), "[field replays[0].seed_calls]"),
+    "cell-env-list": (edit(setitem("cell", "env", ["A=1"])), "[field cell.env]"),
+    "value-10-to-400": (lambda t: compact(t).replace('"values": [1.0]', '"values": [1' + "0" * 400 + "]"),
+                        "[field replays[0].values[0]]"),
+    "value-1e400": (lambda t: compact(t).replace('"values": [1.0]', '"values": [1e400]'),
+                    "[field replays[0].values[0]]"),
+    "nested-100000-deep": (lambda t: compact(t)[:-1] + ', "x": ' + "[" * 100000 + "]" * 100000 + "}",
+                           "nested deeper than"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_merge_refuses_a_hostile_record_with_file_and_field_and_writes_nothing(tmp_path, case):
+    change, field = HOSTILE[case]
+    results = tmp_path / "results"
+    records.write(records.recipe_path(results, "m2", "c1", "s", "numpy"), "replays",
+                  recipe_body("2026-11-30T00:00:00Z", "m2"))      # a later start: the incoming one loses
+    before = {p: p.read_bytes() for p in results.rglob("*") if p.is_file()}
+    source = source_with(tmp_path, case, change)
+    done = harness("--results", str(results), "merge", str(source))
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "nothing written" in done.stderr and f"m2/c1/s/numpy.json" in done.stderr and field in done.stderr
+    after = {p: p.read_bytes() for p in results.rglob("*") if p.is_file()}
+    assert after == before                                    # m1's good record was not merged either
+    assert not (tmp_path / "ESCAPED.json").exists() and not Path("/tmp/ESCAPED.json").exists()
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_readers_report_and_skip_a_hostile_record(tmp_path, case):
+    change, field = HOSTILE[case]
+    results = source_with(tmp_path, case, change)
+    root, readme = fake_root(tmp_path)
+    for argv in (["show", "c1"], ["publish", "--no-readme", "--out", str(tmp_path / "out")]):
+        done = harness("--results", str(results), *argv, env={"HARNESS_ROOT": str(root), "MPLBACKEND": "Agg"})
+        assert "Traceback" not in done.stderr, done.stderr
+        assert "m2/c1/s/numpy.json" in done.stderr and field in done.stderr
+        assert done.returncode == (1 if argv[0] == "publish" else 0)   # m1's record shown or published
+    assert (tmp_path / "out" / "matrix.md").is_file()
+
+
+def test_a_superseded_record_is_filed_under_the_results_root_by_its_validated_start(tmp_path):
+    results = tmp_path / "results"
+    records.write(records.recipe_path(results, "m1", "c1", "s", "numpy"), "replays",
+                  recipe_body("2026-11-30T00:00:00Z"))
+    source = tmp_path / "source"
+    records.write(records.recipe_path(source, "m1", "c1", "s", "numpy"), "replays", recipe_body())
+    done = harness("--results", str(results), "merge", str(source))
+    assert done.returncode == 0, done.stderr
+    kept = results / "superseded" / "records" / "m1" / "c1" / "s" / "numpy.2026-11-29T000000Z.json"
+    assert json.loads(kept.read_text())["started"] == "2026-11-29T00:00:00Z"
+
+
+def test_merge_refuses_a_symlinked_record_without_reading_it(tmp_path):
+    source = tmp_path / "source"
+    records.write(records.recipe_path(source, "m1", "c1", "s", "numpy"), "replays", recipe_body())
+    secret = tmp_path / "secret.json"           # a file outside the source that must not be read
+    secret.write_text(records.encode("replays", recipe_body(machine="m9")))
+    os.chmod(secret, 0)                          # root reads it anyway; the atime shows a read
+    link = records.records_dir(source) / "m9" / "c1" / "s" / "numpy.json"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(secret)
+    os.utime(secret, (0, 0))
+    results = tmp_path / "results"
+    done = harness("--results", str(results), "merge", str(source))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "symbolic link" in done.stderr and str(link) in done.stderr
+    assert secret.stat().st_atime == 0           # never opened
+    assert not results.exists() or not list(results.rglob("*.json"))
+
+
+def test_a_temporary_file_left_by_a_killed_merge_is_removed_by_the_next(tmp_path):
+    results = tmp_path / "results"
+    folder = records.recipe_path(results, "m1", "c1", "s", "numpy").parent
+    folder.mkdir(parents=True)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()                                  # a writer that is gone, as after kill -9
+    left = folder / f".numpy.json.{dead.pid}.abcd1234.tmp"
+    left.write_text('{"half": ')
+    live = folder / f".numpy.json.{os.getpid()}.abcd1234.tmp"   # a writer still at work: kept
+    live.write_text('{"half": ')
+    source = tmp_path / "source"
+    records.write(records.recipe_path(source, "m1", "c1", "s", "numpy"), "replays", recipe_body())
+    done = harness("--results", str(results), "merge", str(source))
+    assert done.returncode == 0, done.stderr
+    assert not left.exists() and live.exists()
+    assert records.read(folder / "numpy.json")["started"] == "2026-11-29T00:00:00Z"
+
+
+def test_a_killed_merge_leaves_no_half_file_and_the_rerun_completes(tmp_path):
+    """kill -9 at a random moment of a merge of many records, then merge again: every record is
+    whole and no temporary file is left."""
+    source = tmp_path / "source"
+    for number in range(300):
+        records.write(records.recipe_path(source, "m1", f"c{number}", "s", "numpy"), "replays",
+                      dict(recipe_body(), cell=plain_cell(f"c{number}", scenarios=("s",)).as_dict()))
+    results = tmp_path / "results"
+    process = subprocess.Popen([sys.executable, "-m", "harness", "--results", str(results), "merge", str(source)],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(2000):                         # kill it once it has begun writing
+        if results.is_dir() and any(results.rglob("*.json")) or process.poll() is not None:
+            break
+        __import__("time").sleep(0.005)
+    process.kill()
+    process.wait()
+    done = harness("--results", str(results), "merge", str(source))
+    assert done.returncode == 0, done.stderr
+    assert not list(results.rglob("*.tmp"))
+    assert len([records.read(p) for p in records.iter_files(results)]) == 300
