@@ -87,12 +87,28 @@ def test_the_project_matrix_still_loads():
     ["run", "--replays", "0"], ["run", "--replays", "-1"], ["run", "--replays", "abc"],
     ["run", "--timeout", "0"], ["run", "--timeout", "-1"], ["run", "--timeout", "inf"],
     ["run", "--timeout", "nan"], ["run", "-j", "0"], ["stats", "--n", "0"],
+    ["run", "--replays", "99999999999"], ["run", "--timeout", "1e12"], ["run", "-j", "100000"],
+    ["stats", "--n", "99999999999"], ["stats", "--per-process", "10001"], ["identify", "1", "--top", "10001"],
+    ["run", "--replays", "9" * 5000],
 ])
 def test_cli_values_are_validated_by_argparse(argv, capsys):
     with pytest.raises(SystemExit) as info:
         cli.build_parser().parse_args(argv)
     assert info.value.code == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_a_huge_replay_count_is_one_clear_line_without_a_traceback():
+    done = harness("run", "--replays", "99999999999")
+    assert done.returncode == 2 and "Traceback" not in done.stderr and "MemoryError" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == \
+        "harness run: error: argument --replays: 99999999999 is more than the 10000 allowed"
+
+
+@pytest.mark.parametrize("line", ["replays = 99999999999", "timeout = 1e12"])
+def test_matrix_values_have_upper_bounds(tmp_path, line):
+    message = error_of(tmp_path, CELL + line + "\n")
+    assert "must be at most" in message and "matrix.toml:3 [cell c1]" in message
 
 
 def harness(*argv, env=None, cwd=None, **kw):

@@ -335,3 +335,45 @@ def test_a_publish_into_a_read_only_folder_says_so_in_one_line(tmp_path):
         assert_failed_cleanly(done, before, root, out)
     finally:
         subprocess.run(["umount", str(out)], capture_output=True)
+
+
+# --- the worker's error path and a scenario's own TIMEOUT ------------------------------------------
+def test_a_long_error_message_is_recorded_in_seconds_and_cut_to_the_limit(tmp_path):
+    """ValueError('A' * 300000) once hung the worker in a quadratic regex until the timeout."""
+    from harness.execute import runner
+    scenario = tmp_path / "long_error.py"
+    scenario.write_text('NAME = "long_error"\nREPEATS = 1\n\n\ndef run_once(keras, np):\n'
+                        '    raise ValueError("A" * 300000 + " the end")\n')
+    started = time.time()
+    replay = runner.run_replay(sys.executable, plain_cell(), scenario, "numpy", 120)
+    assert time.time() - started < 30
+    assert replay["status"] == "crashed", replay.get("error_summary")
+    message = replay["error"]["message"]
+    assert message.startswith("AAAA") and message.endswith(" the end") and "characters cut" in message
+    assert len(message) < 5000 and replay["error_summary"].startswith("ValueError: AAAA")
+
+
+def test_the_worker_searches_an_error_of_ten_million_characters_in_linear_time():
+    from harness.execute import worker
+    for text in ("A" * 10 ** 7, "{{node " * 10 ** 6, "[Op:" + "a" * 10 ** 6, "GPU " * 10 ** 6 + "deterministic",
+                 "a" * 10 ** 7 + " does not have a deterministic", "deterministic GPU implementation of " * 10 ** 5):
+        started = time.time()
+        assert worker.determinism_refusal(text) is None
+        assert time.time() - started < 5, text[:10]
+    assert worker.determinism_refusal("x " * 1000 + "aten::foo does not have a deterministic implementation") \
+        == "aten::foo"
+
+
+def test_a_scenarios_own_timeout_bounds_a_longer_cell_timeout(tmp_path, monkeypatch):
+    from harness.execute import runner
+    monkeypatch.setenv("HANG_PID_FILE", str(tmp_path / "pids"))
+    scenario = tmp_path / "hangs_briefly.py"
+    scenario.write_text("TIMEOUT = 3\n" + (TEST_SCENARIOS / "hangs.py").read_text())
+    started = time.time()
+    replay = runner.run_replay(sys.executable, plain_cell(timeout=1200), scenario, "none", 1200)
+    assert replay["status"] == "timed-out" and replay["error_summary"] == "killed after 3s"
+    assert time.time() - started < 60
+    worker, child = map(int, (tmp_path / "pids").read_text().split())
+    from test_runner import alive
+    assert wait_for(lambda: not alive(worker) and not alive(child), 30)
+    assert runner.replay_timeout(scenario, 2) == 2            # a smaller caller's timeout still wins

@@ -73,20 +73,21 @@ def scenario_header(path: Path) -> dict:
 
 
 def replay_timeout(scenario: Path, timeout: float | None) -> float:
-    """The caller's timeout, else the scenario's declared TIMEOUT, else DEFAULT_TIMEOUT."""
-    if timeout is not None:
-        return timeout
+    """The smaller of the caller's timeout (the cell's, or --timeout) and the scenario's declared
+    TIMEOUT; whichever of them is given; else DEFAULT_TIMEOUT."""
     declared = scenario_header(scenario).get("TIMEOUT")
-    ok = isinstance(declared, (int, float)) and not isinstance(declared, bool) and declared > 0
-    return declared if ok else DEFAULT_TIMEOUT
+    ok = isinstance(declared, (int, float)) and not isinstance(declared, bool) and 0 < declared < math.inf
+    given = [t for t in (timeout, declared if ok else None) if t is not None]
+    return min(given) if given else DEFAULT_TIMEOUT
 
 
 def run_replay(python, cell, scenario: Path, recipe: str, timeout: float | None, extra_env=None,
                repeats: int | None = None, log_dir: Path | None = None, on_start=None) -> dict:
     """Run one fresh worker process and return its replay dict.
 
-    timeout None: the scenario's TIMEOUT. on_start(process) is called once the worker has started
-    (it leads its own process group: os.killpg(process.pid, ...) stops it and its children)."""
+    timeout: the caller's bound; the scenario's TIMEOUT applies when smaller. on_start(process)
+    is called once the worker has started (it leads its own process group:
+    os.killpg(process.pid, ...) stops it and its children)."""
     timeout = replay_timeout(scenario, timeout)
     with tempfile.TemporaryDirectory(prefix="harness-replay-") as tmp:
         out = Path(tmp) / "result.json"
