@@ -347,3 +347,29 @@ def test_a_killed_merge_leaves_no_half_file_and_the_rerun_completes(tmp_path):
     assert done.returncode == 0, done.stderr
     assert not list(results.rglob("*.tmp"))
     assert len([records.read(p) for p in records.iter_files(results)]) == 300
+
+
+# --- the remaining one-liners ----------------------------------------------------------------------
+def test_python_that_is_no_python_is_one_line_and_builds_nothing(tmp_path):
+    root, _ = fake_root(tmp_path)
+    envs = tmp_path / "envs"
+    done = harness("--results", str(tmp_path / "results"), "run", "c1", "--python", "/bin/true",
+                   "--envs", str(envs), env={"HARNESS_ROOT": str(root)})
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == ("harness run: error: --python /bin/true: not a Python interpreter (run with -c, "
+                                   "it did not print a Python version); nothing was built")
+    assert not envs.exists()
+
+
+def test_show_with_an_unknown_machine_names_the_machine_not_the_cell(tmp_path):
+    results = tmp_path / "results"
+    records.write(records.recipe_path(results, "m1", "c1", "s", "numpy"), "replays", recipe_body())
+    records.write(records.recipe_path(results, "m2", "c2", "s", "numpy"), "replays",
+                  dict(recipe_body(machine="m2"), cell=plain_cell("c2", scenarios=("s",)).as_dict()))
+    done = harness("--results", str(results), "show", "c1", "--machine", "zzz")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("harness show: error: unknown machine 'zzz'") and "m1, m2" in done.stderr
+    done = harness("--results", str(results), "show", "c1", "--machine", "m2")
+    assert done.returncode == 2
+    assert "machine m2 has no records of cell 'c1' (the cell has records of: m1)" in done.stderr
+    assert harness("--results", str(results), "show", "c1", "--machine", "m1").returncode == 0
