@@ -203,8 +203,8 @@ def _existing(args, cells) -> list:
     from .provision import interpreters
     python = interpreters.version_of(args.python.expanduser())
     if python is None:
-        raise CommandError(f"--python {args.python}: not a Python interpreter (run with -c, it did not "
-                           f"print a Python version); nothing was built")
+        raise CommandError(f"--python {args.python}: not an interpreter that runs (run with -c, it "
+                           f"printed no Python version); nothing was built")
     if args.find_links and not args.find_links.is_dir():
         raise CommandError(f"--find-links {args.find_links}: not a directory")
     for requirement in args.add:

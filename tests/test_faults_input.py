@@ -356,8 +356,8 @@ def test_python_that_is_no_python_is_one_line_and_builds_nothing(tmp_path):
     done = harness("--results", str(tmp_path / "results"), "run", "c1", "--python", "/bin/true",
                    "--envs", str(envs), env={"HARNESS_ROOT": str(root)})
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert done.stderr.strip() == ("harness run: error: --python /bin/true: not a Python interpreter (run with -c, "
-                                   "it did not print a Python version); nothing was built")
+    assert done.stderr.strip() == ("harness run: error: --python /bin/true: not an interpreter that runs (run with -c, "
+                                   "it printed no Python version); nothing was built")
     assert not envs.exists()
 
 
