@@ -377,3 +377,29 @@ def test_a_scenarios_own_timeout_bounds_a_longer_cell_timeout(tmp_path, monkeypa
     from test_runner import alive
     assert wait_for(lambda: not alive(worker) and not alive(child), 30)
     assert runner.replay_timeout(scenario, 2) == 2            # a smaller caller's timeout still wins
+
+
+# --- clean-up touches only this installation's leftovers ------------------------------------------
+def test_clean_up_removes_only_what_this_installation_left(project):
+    """Another checkout's stale replay directory in the shared temporary directory is not ours
+    to remove; ours (same results and environments roots) is, with the message."""
+    from harness import paths
+    tmp_path, env = project
+    tmp = Path(env["TMPDIR"])
+    ours = tmp / (paths.replay_prefix(env["HARNESS_RESULTS"], env["HARNESS_ENVS"]) + "left")
+    theirs = tmp / (paths.replay_prefix(tmp_path / "other-clone" / "results", env["HARNESS_ENVS"]) + "left")
+    untagged = tmp / "harness-replay-oldstyle"                 # an older harness's, of no known owner
+    long_ago = time.time() - 3600
+    for folder in (ours, theirs, untagged):
+        folder.mkdir()
+        os.utime(folder, (long_ago, long_ago))
+    done = subprocess.run([sys.executable, "-m", "harness", "run", "slow", "--replays", "1"], env=env,
+                          cwd=env["HARNESS_ROOT"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "cleaned up after a killed run: 0 orphaned worker(s) ended, 1 leftover temporary directory removed" \
+        in done.stdout
+    assert not ours.exists() and theirs.exists() and untagged.exists()
+    assert sorted(p.name for p in tmp.iterdir()) == sorted([theirs.name, untagged.name])   # its own cleaned
+    done = subprocess.run([sys.executable, "-m", "harness", "run", "slow", "--replays", "2"], env=env,
+                          cwd=env["HARNESS_ROOT"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "cleaned up" not in done.stdout

@@ -82,14 +82,16 @@ def replay_timeout(scenario: Path, timeout: float | None) -> float:
 
 
 def run_replay(python, cell, scenario: Path, recipe: str, timeout: float | None, extra_env=None,
-               repeats: int | None = None, log_dir: Path | None = None, on_start=None) -> dict:
+               repeats: int | None = None, log_dir: Path | None = None, on_start=None,
+               tmp_prefix: str = paths.REPLAY_PREFIX) -> dict:
     """Run one fresh worker process and return its replay dict.
 
     timeout: the caller's bound; the scenario's TIMEOUT applies when smaller. on_start(process)
     is called once the worker has started (it leads its own process group:
-    os.killpg(process.pid, ...) stops it and its children)."""
+    os.killpg(process.pid, ...) stops it and its children). tmp_prefix: the name of its temporary
+    directory starts with it (paths.replay_prefix: its installation's)."""
     timeout = replay_timeout(scenario, timeout)
-    with tempfile.TemporaryDirectory(prefix="harness-replay-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=tmp_prefix) as tmp:
         out = Path(tmp) / "result.json"
         command = [str(python), str(paths.WORKER), "--scenario", str(scenario), "--recipe", recipe,
                    "--api", cell.api, "--backend", cell.backend, "--device", cell.device, "--out", str(out)]
