@@ -373,3 +373,16 @@ def test_show_with_an_unknown_machine_names_the_machine_not_the_cell(tmp_path):
     assert done.returncode == 2
     assert "machine m2 has no records of cell 'c1' (the cell has records of: m1)" in done.stderr
     assert harness("--results", str(results), "show", "c1", "--machine", "m1").returncode == 0
+
+
+@pytest.mark.parametrize("info", [{"cpu_flags": 5}, {"gpus": [1]}, {"os": 5}])
+def test_an_old_record_that_cannot_be_upgraded_is_reported_with_its_file(tmp_path, info):
+    results = tmp_path / "results"
+    records.write(records.recipe_path(results, "m1", "c1", "s", "numpy"), "replays", recipe_body())
+    old = records.machines_dir(results) / "m9.json"
+    old.parent.mkdir()
+    old.write_text(json.dumps({"format": records.FORMAT, "schema": 1, "kind": "machine", "machine_id": "m9",
+                               "info": info}))
+    done = harness("--results", str(results), "show", "c1")
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    assert "m9.json [field schema]: schema 1 record that cannot be upgraded" in done.stderr

@@ -247,7 +247,11 @@ def parse(raw: bytes, path) -> dict:
         raise RecordError(path, f"record schema {schema} is newer than this harness reads "
                                 f"({RECORD_SCHEMA}); upgrade the harness to read it", "schema")
     while data["schema"] < RECORD_SCHEMA:
-        data = UPGRADES[data["schema"]](data)
+        try:
+            data = UPGRADES[data["schema"]](data)
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise RecordError(path, f"schema {data['schema']} record that cannot be upgraded "
+                                    f"({type(exc).__name__}: {_cut(str(exc))})", "schema") from None
     validate(data, path)
     return data
 
