@@ -20,9 +20,11 @@ def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not an integer") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    if value > matrix.MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"{text[:40]} is more than the {matrix.MAX_COUNT} allowed")
     return value
 
 
@@ -30,9 +32,11 @@ def positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number") from None
     if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text} must be a positive, finite number of seconds")
+        raise argparse.ArgumentTypeError(f"{text[:40]} must be a positive, finite number of seconds")
+    if value > matrix.MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"{text[:40]} is more than the {matrix.MAX_TIMEOUT} seconds allowed")
     return value
 
 
@@ -189,7 +193,8 @@ def _existing(args, cells) -> list:
     from .provision import interpreters
     python = interpreters.version_of(args.python.expanduser())
     if python is None:
-        raise CommandError(f"--python {args.python}: not an interpreter that runs")
+        raise CommandError(f"--python {args.python}: not an interpreter that runs (run with -c, it "
+                           f"printed no Python version); nothing was built")
     if args.find_links and not args.find_links.is_dir():
         raise CommandError(f"--find-links {args.find_links}: not a directory")
     for requirement in args.add:

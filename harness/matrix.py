@@ -26,6 +26,8 @@ CELL_KEYS = {"name", "api", "backend", "python", "requirements", "device", "env"
              "find_links"}
 LADDER_KEYS = (CELL_KEYS - {"name"}) | {"name_template", "versions", "overrides"}
 DEFAULT_KEYS = {"replays", "timeout", "recipes", "scenarios"}
+MAX_COUNT = 10_000        # the most replays (and processes, values) a cell or an option may ask for
+MAX_TIMEOUT = 7 * 86_400  # seconds: the longest timeout of one worker process
 TOP_KEYS = {"schema", "defaults", "cell", "ladder"}
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")   # a name that becomes a path
@@ -316,6 +318,9 @@ def _positive(entry, defaults, key, default, kinds, fail):
     if isinstance(value, bool) or not isinstance(value, kinds) or not value > 0 \
             or value == float("inf"):
         fail(f"{key} must be a positive {'integer' if kinds is int else 'number'}, not {value!r}")
+    limit = MAX_COUNT if kinds is int else MAX_TIMEOUT
+    if value > limit:
+        fail(f"{key} must be at most {limit}, not {value!r}")
     return value
 
 

@@ -1,11 +1,13 @@
 """Where things live: the project root, results, environments and the worker."""
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 WORKER = PACKAGE_DIR / "execute" / "worker.py"
+REPLAY_PREFIX = "harness-replay-"   # the runner's temporary directories (a worker's cwd)
 
 
 def root() -> Path:
@@ -31,3 +33,10 @@ def envs_dir() -> Path:
 
 def scenarios_dir() -> Path:
     return Path(os.environ.get("HARNESS_SCENARIOS", root() / "scenarios"))
+
+
+def replay_prefix(results, envs) -> str:
+    """The prefix of the temporary directories of one installation's workers (its results and
+    environments roots), so that cleaning up after a killed run touches only its own."""
+    key = f"{Path(results).resolve()}\0{Path(envs).resolve()}"
+    return f"{REPLAY_PREFIX}{hashlib.sha256(key.encode()).hexdigest()[:12]}-"

@@ -241,3 +241,93 @@ def test_the_plan_never_leaves_fewer_replays_than_a_complete_record_of_the_same_
             assert force or task.current == (complete >= asked) or final >= asked
         assert final >= asked
         assert len({r["index"] for r in task.kept} | set(task.missing)) == final
+
+
+# --- merge and publish of fuzzed records ------------------------------------------------------------
+hostile_json = st.one_of(
+    json_values,
+    st.sampled_from([None, 5, "x", [], {}, 10 ** 400, -(10 ** 30), 2 ** 63 + 1, "0/../../../../tmp/ESCAPED",
+                     "../x", "2026-11-29T00:00:00Z", "2026-11-29T00:00:00Z/../../x", ["A=1"], {"A": 1},
+                     [[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]))
+RECORD_PLACES = [["started"], ["environment"], ["harness"], ["inputs"], ["cell", "env"], ["cell", "tags"],
+                 ["cell", "timeout"], ["cell", "replays"], ["replays", 0, "observed"],
+                 ["replays", 0, "seed_calls"], ["replays", 0, "seed_unavailable"], ["replays", 0, "error"],
+                 ["replays", 0, "fit_seconds"], ["replays", 0, "index"], ["replays", 0, "values"],
+                 ["replays", 0, "values", 0], ["replays", 0, "error_summary"], ["cell", "name"], ["machine"],
+                 ["scenario", "name"], ["recipe"], ["complete"], ["replays"]]
+
+
+@st.composite
+def hostile_records(draw):
+    data = json.loads(records.encode("replays", dict(good_body(), machine="m2",
+                                                     started="2026-11-29T00:00:00Z")))
+    for _ in range(draw(st.integers(1, 3))):
+        *keys, last = draw(st.sampled_from(RECORD_PLACES))
+        where = data
+        for key in keys:
+            try:
+                where = where[key]
+            except (KeyError, IndexError, TypeError):
+                where = None
+                break
+        if isinstance(where, dict) or isinstance(where, list) and isinstance(last, int) and len(where) > last:
+            where[last] = draw(hostile_json)
+    text = json.dumps(data)
+    if draw(st.integers(0, 9)) == 0:             # now and then nested far too deep for any reader
+        text = text[:-1] + ', "deep": ' + "[" * 50000 + "]" * 50000 + "}"
+    return text
+
+
+def tree(folder: Path) -> dict:
+    return {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+MERGES = settings(max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@MERGES
+@given(hostile_records())
+def test_merge_takes_a_fuzzed_record_whole_or_refuses_the_source_and_writes_nothing(text):
+    from harness.ops import merge
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        results, source = tmp / "inside" / "results", tmp / "source"
+        records.write(records.recipe_path(results, "m2", "c1", "numpy_draw", "numpy"), "replays",
+                      dict(good_body(), machine="m2", started="2026-11-30T00:00:00Z"))
+        records.write(records.recipe_path(source, "m1", "c1", "numpy_draw", "numpy"), "replays", good_body())
+        (records.records_dir(source) / "m2" / "fuzzed.json").parent.mkdir(parents=True)
+        (records.records_dir(source) / "m2" / "fuzzed.json").write_text(text)
+        before = tree(results)
+        try:
+            merge.merge([source], results)
+        except merge.MergeError as exc:
+            assert "fuzzed.json" in str(exc) and "nothing written" in str(exc)
+            assert tree(results) == before                     # never half-merged
+        else:
+            rs = ResultSet.load(results)
+            assert rs.problems == [] and ("m1", "c1", "numpy_draw", "numpy") in rs.recipes
+        outside = [p for p in tmp.rglob("*") if p.is_file() and results not in p.parents
+                   and source not in p.parents]
+        assert outside == []                                   # nothing written beside the results
+
+
+PUBLISHES = settings(max_examples=12, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PUBLISHES
+@given(st.lists(hostile_records(), min_size=1, max_size=3))
+def test_publish_of_a_tree_with_fuzzed_records_publishes_the_good_and_names_the_bad(texts):
+    from harness.report import publish
+    with tempfile.TemporaryDirectory() as tmp:
+        results = Path(tmp) / "results"
+        records.write(records.recipe_path(results, "m1", "c1", "numpy_draw", "numpy"), "replays", good_body())
+        for number, text in enumerate(texts):
+            path = records.records_dir(results) / "m2" / f"fuzz{number}.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        rs = ResultSet.load(results)
+        assert all("fuzz" in problem for problem in rs.problems)
+        written = publish.publish(rs, outcomes.outcomes(rs), Path(tmp) / "out")
+        assert (Path(tmp) / "out" / "matrix.md").read_text().count("`c1`") >= 1
+        assert all(Path(tmp) in Path(p).parents for p in written)
+        assert not list(Path(tmp).rglob("*.tmp"))

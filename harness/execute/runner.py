@@ -73,23 +73,25 @@ def scenario_header(path: Path) -> dict:
 
 
 def replay_timeout(scenario: Path, timeout: float | None) -> float:
-    """The caller's timeout, else the scenario's declared TIMEOUT, else DEFAULT_TIMEOUT."""
-    if timeout is not None:
-        return timeout
+    """The smaller of the caller's timeout (the cell's, or --timeout) and the scenario's declared
+    TIMEOUT; whichever of them is given; else DEFAULT_TIMEOUT."""
     declared = scenario_header(scenario).get("TIMEOUT")
-    ok = isinstance(declared, (int, float)) and not isinstance(declared, bool) and declared > 0
-    return declared if ok else DEFAULT_TIMEOUT
+    ok = isinstance(declared, (int, float)) and not isinstance(declared, bool) and 0 < declared < math.inf
+    given = [t for t in (timeout, declared if ok else None) if t is not None]
+    return min(given) if given else DEFAULT_TIMEOUT
 
 
 def run_replay(python, cell, scenario: Path, recipe: str, timeout: float | None, extra_env=None,
                repeats: int | None = None, log_dir: Path | None = None, on_start=None,
-               drops=()) -> dict:
+               drops=(), tmp_prefix: str = paths.REPLAY_PREFIX) -> dict:
     """Run one fresh worker process and return its replay dict.
 
-    timeout None: the scenario's TIMEOUT. on_start(process) is called once the worker has started
-    (it leads its own process group: os.killpg(process.pid, ...) stops it and its children)."""
+    timeout: the caller's bound; the scenario's TIMEOUT applies when smaller. on_start(process)
+    is called once the worker has started (it leads its own process group:
+    os.killpg(process.pid, ...) stops it and its children). tmp_prefix: the name of its temporary
+    directory starts with it (paths.replay_prefix: its installation's)."""
     timeout = replay_timeout(scenario, timeout)
-    with tempfile.TemporaryDirectory(prefix="harness-replay-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=tmp_prefix) as tmp:
         out = Path(tmp) / "result.json"
         command = [str(python), str(paths.WORKER), "--scenario", str(scenario), "--recipe", recipe,
                    "--api", cell.api, "--backend", cell.backend, "--device", cell.device, "--out", str(out)]
@@ -174,10 +176,13 @@ def _interpret(out: Path, code, timed_out, timeout, stderr_text) -> dict:
                 "error_summary": f"result file has {size} bytes, more than the {RESULT_LIMIT} read"}
     try:
         result = json.loads(out.read_text())
+    except RecursionError:
+        return {"status": "bad-result", "stderr_tail": stderr_text,
+                "error_summary": f"result file is nested too deep to read; exit code {code}"}
     except (ValueError, UnicodeDecodeError) as exc:
         return {"status": "bad-result", "stderr_tail": stderr_text,
-                "error_summary": f"result file is not JSON ({exc}); exit code {code}"}
-    problem = _shape_problem(result)
+                "error_summary": f"result file is not JSON ({bounded(exc, 200)}); exit code {code}"}
+    problem = _shape_problem(result) or _range_problem(result) or _field_problem(result)
     if problem:
         return {"status": "bad-result", "stderr_tail": stderr_text, "error_summary": problem}
     replay = {k: v for k, v in result.items() if k not in ("schema", "pid")}
@@ -233,6 +238,52 @@ def _shape_problem(result) -> str | None:
         if not isinstance(result.get(key), kind):
             return f"result has status {result['status']} but no {key} list"
     return _values_problem(result["values"], result["values_hex"])
+
+
+def _is(*kinds):
+    return lambda v: isinstance(v, kinds) and not isinstance(v, bool)
+
+
+def _list_of(test):
+    return lambda v: isinstance(v, list) and all(test(x) for x in v)
+
+
+_number_or_null = lambda v: v is None or _is(int, float)(v)
+# The types a record requires of these fields (store/records.py REPLAY_FIELDS, the one schema of a
+# record; tests/test_fuzz.py checks that every replay made here reads back as a record).
+RESULT_FIELDS = {
+    "observed": _is(dict), "thread_env": _is(dict), "error": _is(dict), "reason": _is(str),
+    "error_summary": _is(str), "stderr_tail": _is(str), "seed_calls": _list_of(_is(str)),
+    "seed_unavailable": _list_of(_is(dict, str)), "fit_seconds": _list_of(_number_or_null),
+    "total_seconds": _number_or_null, "import_seconds": _number_or_null,
+    "wall_seconds": _number_or_null, "exit_code": lambda v: v is None or _is(int)(v),
+    "index": lambda v: _is(int)(v) and v >= 0,
+}
+RESULT_DEPTH = 24          # records.MAX_DEPTH
+RESULT_MAX_INT = 2 ** 63   # records.MAX_INT
+
+
+def _field_problem(result: dict) -> str | None:
+    for key, test in RESULT_FIELDS.items():
+        if key in result and not test(result[key]):
+            return f"result field {key} has the wrong type ({type(result[key]).__name__})"
+    return None
+
+
+def _range_problem(result) -> str | None:
+    """Nesting deeper than a record may hold, or an integer out of range (walked iteratively)."""
+    stack = [(result, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > RESULT_DEPTH:
+            return f"result is nested deeper than {RESULT_DEPTH} levels"
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > RESULT_MAX_INT:
+            return "result holds an integer out of range"
+        if isinstance(value, dict):
+            stack += [(v, depth + 1) for v in value.values()]
+        elif isinstance(value, list):
+            stack += [(v, depth + 1) for v in value]
+    return None
 
 
 def _values_problem(values, hexes) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from .. import inputs
+from .. import inputs, paths
 from ..derive import ablation, verdicts
 from ..derive import outcomes as derive_outcomes
 from ..execute import runner
@@ -66,7 +66,7 @@ def ablate(cell, results: Path, envs: Path, scenarios=None, processes=None, scen
                             echo(f"[{cell.name}] environment did not install; nothing ablated")
                             return found
                     body = _run_item(cell, outcome, path, recipe, item, count, target, wanted,
-                                     body, machine, scenario, hide)
+                                     body, machine, scenario, hide, paths.replay_prefix(results, envs))
                 result = verdicts.verdict(recipe, body["replays"],
                                           verdicts.minimum_processes(cell.api, cell.backend))
                 rows.append((item, result))
@@ -93,7 +93,8 @@ def _needs_more(body: dict, count: int) -> bool:
     return len(kept) < count and not verdicts.decided(kept)
 
 
-def _run_item(cell, outcome, path, recipe, item, count, target, wanted, body, machine, scenario, hide):
+def _run_item(cell, outcome, path, recipe, item, count, target, wanted, body, machine, scenario, hide,
+              prefix):
     if body is None:
         body = run.record_body(cell, outcome, scenario, wanted["scenario_sha256"], recipe, machine)
         body.update(inputs=wanted, drop={"slug": item.slug, "label": item.label,
@@ -104,7 +105,7 @@ def _run_item(cell, outcome, path, recipe, item, count, target, wanted, body, ma
     body["complete"] = False
     while len(body["replays"]) < count and not verdicts.decided(body["replays"]):
         replay = runner.run_replay(outcome.python, cell, path, recipe, cell.timeout,
-                                   extra_env=outcome.extra_env, drops=item.prefixes)
+                                   extra_env=outcome.extra_env, drops=item.prefixes, tmp_prefix=prefix)
         replay["index"] = len(body["replays"])
         body["replays"].append(records.redact(replay, hide))
         records.write(target, KIND, body)

@@ -170,7 +170,8 @@ class Run:
         if not todo:
             self.summary.seconds = time.monotonic() - started
             return self.summary
-        ended, removed = processes.clean_leftovers(Path(tempfile.gettempdir()))
+        # only this installation's leftovers: other checkouts share the system temporary directory
+        ended, removed = processes.clean_leftovers(Path(tempfile.gettempdir()), self._tmp_prefix())
         if ended or removed:
             self._say(f"cleaned up after a killed run: {ended} orphaned worker(s) ended, "
                       f"{removed} leftover temporary director{'y' if removed == 1 else 'ies'} removed")
@@ -273,7 +274,7 @@ class Run:
             started.append(process)
             processes.register(process)
 
-        extra = {"on_start": on_start} if _ON_START else {}
+        extra = {"on_start": on_start, "tmp_prefix": self._tmp_prefix()} if _ON_START else {}
         try:
             return runner.run_replay(outcome.python, cell.cell, task.scenario_path, task.recipe,
                                      self.timeout or cell.cell.timeout, extra_env=outcome.extra_env,
@@ -282,6 +283,9 @@ class Run:
         finally:
             for process in started:
                 processes.unregister(process)
+
+    def _tmp_prefix(self) -> str:
+        return paths.replay_prefix(self.results, self.envs)
 
     def _say(self, text):
         self.display.line(text)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -48,13 +49,15 @@ def searched(version: str) -> str:
 
 
 def version_of(path) -> str | None:
-    """MAJOR.MINOR of an interpreter, or None when it does not run."""
+    """MAJOR.MINOR of an interpreter, or None when it does not run or is no Python (a program
+    that exits 0 without printing a version, such as /bin/true)."""
     try:
         out = subprocess.run([str(path), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                              capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
+    except (OSError, subprocess.TimeoutExpired, ValueError):
         return None
-    return out.stdout.strip() if out.returncode == 0 else None
+    version = out.stdout.strip()
+    return version if out.returncode == 0 and re.fullmatch(r"[23]\.\d{1,3}", version) else None
 
 
 def _reports(path: Path, version: str) -> bool:

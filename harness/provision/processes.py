@@ -8,6 +8,8 @@ import threading
 import time
 from pathlib import Path
 
+from .. import paths
+
 _lock = threading.Lock()
 _groups: set = set()
 # Set while the orchestrator is stopping: a build cut short then leaves no marker (so the next
@@ -61,7 +63,7 @@ def end_all(sig=signal.SIGKILL) -> int:
     return ended
 
 
-REPLAY_PREFIX = "harness-replay-"   # the runner's temporary directories (a worker's cwd)
+REPLAY_PREFIX = paths.REPLAY_PREFIX   # the runner's temporary directories (a worker's cwd)
 STALE_AFTER = 120                   # seconds a directory nobody works in must be left alone
 
 
@@ -104,10 +106,11 @@ def _age(path: Path, now: float) -> float:
         return 0.0
 
 
-def clean_leftovers(tmpdir: Path) -> tuple:
-    """End orphaned workers' groups and remove stale temporary directories; (ended, removed)."""
+def clean_leftovers(tmpdir: Path, prefix: str = REPLAY_PREFIX) -> tuple:
+    """End orphaned workers' groups and remove stale temporary directories whose names start
+    with `prefix` (one installation's: paths.replay_prefix); (ended, removed)."""
     import shutil
-    orphans, _ = leftovers(tmpdir)
+    orphans, _ = leftovers(tmpdir, prefix)
     for pid, _ in orphans:
         try:
             os.killpg(os.getpgid(pid), signal.SIGKILL)
@@ -115,7 +118,7 @@ def clean_leftovers(tmpdir: Path) -> tuple:
             pass
     if orphans:
         time.sleep(0.2)
-    _, stale = leftovers(tmpdir)
+    _, stale = leftovers(tmpdir, prefix)
     gone = set(stale) | {folder for _, folder in orphans}   # an orphan's folder is a dead run's
     for folder in gone:
         shutil.rmtree(folder, ignore_errors=True)

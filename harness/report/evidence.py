@@ -8,14 +8,24 @@ from ..derive import verdicts
 from ..matrix import RECIPES
 
 
+def machines_of(rs, name: str) -> list:
+    return sorted({k[0] for k in rs.recipes if k[1] == name} | {k[0] for k in rs.environments if k[1] == name})
+
+
 def show_cell(rs, name: str, recipes=None, machine=None) -> str:
     """Everything recorded about a cell, per machine: environment, replays, first differences."""
-    machines = sorted({k[0] for k in rs.recipes if k[1] == name} |
-                      {k[0] for k in rs.environments if k[1] == name})
-    if machine:
-        machines = [m for m in machines if m.startswith(machine)]
+    machines = machines_of(rs, name)
     if not machines:
         raise KeyError(f"no records for cell {name!r} under {rs.root}")
+    if machine:
+        known = [m for m in rs.machine_ids() if m.startswith(machine)]
+        if not known:
+            raise KeyError(f"unknown machine {machine!r}: no records of it under {rs.root} "
+                           f"(machines: {', '.join(rs.machine_ids())})")
+        machines = [m for m in machines if m.startswith(machine)]
+        if not machines:
+            raise KeyError(f"machine {', '.join(known)} has no records of cell {name!r} "
+                           f"(the cell has records of: {', '.join(machines_of(rs, name))})")
     lines = []
     order = {recipe: i for i, recipe in enumerate(RECIPES)}
     for index, ident in enumerate(machines):

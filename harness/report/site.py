@@ -25,6 +25,7 @@ from ..derive.outcomes import API_ORDER
 from ..derive.portability import portability
 from ..matrix import API_ERA, RECIPES
 from . import palette, site_assets, site_cells, tables
+from .files import Staged
 
 SITE = "site"
 GROUPS = {
@@ -373,11 +374,18 @@ def figures_page(prov, present: set) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-def build(rs, found: list, out: Path, commit=None, figures=()) -> list:
-    """Write the site under `out`/site; `figures` are PNG paths copied next to the pages."""
+def build(rs, found: list, out: Path, commit=None, figures=(), staged=None) -> list:
+    """Write the site under `out`/site; `figures` are PNG paths copied next to the pages. With
+    `staged` (report/files.Staged) the pages join its all-or-nothing write; else they are
+    written on their own, all or nothing."""
+    if staged is None:
+        with Staged() as alone:
+            written = build(rs, found, out, commit, figures, alone)
+            alone.commit()
+        return written
     target = Path(out) / SITE
     prov = provenance(rs, commit)
-    present = {Path(f).name for f in figures if Path(f).is_file()}
+    present = {Path(f).name for f in figures if staged.exists(f)}
     files = {
         target / "site.css": site_assets.CSS,
         target / "site.js": site_assets.script(),
@@ -390,14 +398,13 @@ def build(rs, found: list, out: Path, commit=None, figures=()) -> list:
         files[target / "cells" / f"{name}.html"] = text
     written = []
     for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        staged.write_text(path, text)
         written.append(path)
     for figure in figures:
-        if Path(figure).is_file():
-            (target / Path(figure).name).write_bytes(Path(figure).read_bytes())
+        if staged.exists(figure):
+            staged.write_bytes(target / Path(figure).name, staged.read_bytes(figure))
             written.append(target / Path(figure).name)
     stale = {p for p in (target / "cells").glob("*.html")} - set(written)
     for path in stale:   # a cell that left the records leaves the site too
-        path.unlink()
+        staged.remove(path)
     return written
