@@ -163,9 +163,10 @@ def cmd_run(args) -> int:
         raise CommandError(str(exc)) from None
     for folder, names in groups:
         chosen = cells if names is None else [dataclasses.replace(c, scenarios=names) for c in cells]
-        summary = run.run_cells(chosen, results, _envs(args), recipes=args.recipe, replays=args.replays,
-                                timeout=args.timeout, scenarios_dir=folder, rebuild=args.rebuild,
-                                force=args.force, jobs=args.jobs or run.default_jobs(), display=display)
+        options = run.Options(recipes=tuple(args.recipe) if args.recipe else None, replays=args.replays,
+                              timeout=args.timeout, scenarios_dir=folder, rebuild=args.rebuild,
+                              force=args.force, jobs=args.jobs or run.default_jobs())
+        summary = run.run_cells(chosen, results, _envs(args), options, display)
         for line in progress.summary_lines(summary):
             print(line)
     # Exit 0 even when cells failed: a failed install, import or crash is a recorded outcome.
@@ -340,14 +341,8 @@ def cmd_stats(args) -> int:
         raise CommandError("--n must be at least 2")
     cells = _matrix(args).select(args.cells, args.tag)
     if not args.no_run:
-        rs, _ = _load(args, must_exist=False)
-        ran = {name for (_, name), env in rs.environments.items() if env.ok}
-        for cell in cells:
-            if cell.name not in ran:
-                print(f"[{cell.name}] no installed environment on record; `harness run` it first",
-                      file=sys.stderr)
-                continue
-            repeats.top_up(cell, _results(args), _envs(args), args.n, args.per_process)
+        repeats.top_up_cells(cells, _results(args), _envs(args), args.n, args.per_process,
+                             warn=lambda text: print(text, file=sys.stderr))
     rs, found = _load(args)
     chosen = {c.name for c in cells} if (args.cells or args.tag) else None
     text, _ = publish.stats_markdown(rs, found, chosen)

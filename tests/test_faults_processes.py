@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -23,7 +24,7 @@ api = "none"
 backend = "none"
 python = "{PY}"
 requirements = ["numpy"]
-scenarios = ["slow_draw"]
+scenarios = ["held_draw"]
 recipes = ["numpy"]
 replays = 4
 '''
@@ -47,10 +48,43 @@ def project(tmp_path, envs):
     (root / "matrix.toml").write_text(MATRIX)
     tmp = tmp_path / "tmp"
     tmp.mkdir()
+    (tmp_path / "gate").mkdir()
     env = dict(os.environ, HARNESS_ROOT=str(root), HARNESS_SCENARIOS=str(TEST_SCENARIOS),
                HARNESS_ENVS=str(envs), HARNESS_RESULTS=str(tmp_path / "results"), TMPDIR=str(tmp),
-               SLOW_DRAW_SECONDS="2", PYTHONPATH=str(ROOT), CI="true")
+               HELD_DRAW_DIR=str(tmp_path / "gate"), PYTHONPATH=str(ROOT), CI="true",
+               PYTHONUNBUFFERED="1")
     return tmp_path, env
+
+
+class Lines:
+    """A process's stdout read as it comes, so a test can wait for a line before going on."""
+
+    def __init__(self, process):
+        self.process, self.lines = process, []
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def saw(self, text) -> bool:
+        return any(text in line for line in self.lines)
+
+    def finish(self, timeout=240) -> tuple:
+        """(stdout, stderr) once the process has ended."""
+        self.process.wait(timeout=timeout)
+        self.thread.join(timeout=10)
+        return "".join(self.lines), self.process.stderr.read()
+
+
+def held(tmp_path) -> list:
+    """Replays of tests/scenarios/held_draw.py waiting for the gate to open."""
+    return list((tmp_path / "gate").glob("held-*"))
+
+
+def open_gate(tmp_path):
+    (tmp_path / "gate" / "open").touch()
 
 
 def start(env, *argv):
@@ -60,7 +94,7 @@ def start(env, *argv):
 
 
 def target(tmp_path):
-    return records.recipe_path(tmp_path / "results", machines.this_machine(), "slow", "slow_draw", "numpy")
+    return records.recipe_path(tmp_path / "results", machines.this_machine(), "slow", "held_draw", "numpy")
 
 
 def wait_for(predicate, seconds=120):
@@ -97,7 +131,8 @@ def workers_of(tmp) -> list:
 def test_a_signal_ends_the_workers_records_the_interruption_and_a_rerun_resumes(project, sig):
     tmp_path, env = project
     process = start(env, "-j", "2")
-    wait_for(lambda: len(partial_replays(tmp_path)) >= 1)
+    # one replay drew and is recorded; a later one is held: the run cannot have finished
+    wait_for(lambda: len(partial_replays(tmp_path)) >= 1 and held(tmp_path))
     kept = [r for r in partial_replays(tmp_path) if r["status"] == "ok"]
     process.send_signal(sig)
     out, err = process.communicate(timeout=60)
@@ -109,6 +144,7 @@ def test_a_signal_ends_the_workers_records_the_interruption_and_a_rerun_resumes(
     replays = partial_replays(tmp_path)
     assert "interrupted" in {r["status"] for r in replays}
     assert not target(tmp_path).exists()                          # no record claims to be complete
+    open_gate(tmp_path)
     again = start(env, "-j", "2")
     out, err = again.communicate(timeout=180)
     assert again.returncode == 0, err
@@ -122,18 +158,21 @@ def test_a_signal_ends_the_workers_records_the_interruption_and_a_rerun_resumes(
 
 def test_kill_9_loses_at_most_the_running_replays_and_the_rerun_resumes(project):
     tmp_path, env = project
+    env = dict(env, HELD_DRAW_FREE="2")
     process = start(env, "-j", "1")
-    wait_for(lambda: len(partial_replays(tmp_path)) >= 2)
-    wait_for(lambda: workers_of(tmp_path / "tmp"))
+    # two replays recorded, the third held in its worker: it outlives the orchestrator
+    wait_for(lambda: len(partial_replays(tmp_path)) >= 2 and held(tmp_path))
+    assert workers_of(tmp_path / "tmp")
     process.kill()                      # a SIGKILLed orchestrator cannot end its worker itself
     process.wait()
     kept = partial_replays(tmp_path)
     assert len(kept) >= 2 and not target(tmp_path).exists()
-    assert workers_of(tmp_path / "tmp")                 # the orphan runs on for now
-    again = start(env, "-j", "1")
-    out, err = again.communicate(timeout=180)
-    assert again.returncode == 0, err
-    assert "cleaned up after a killed run: 1 orphaned worker(s) ended" in out
+    assert workers_of(tmp_path / "tmp")                 # the orphan runs on for now (held)
+    again = Lines(start(env, "-j", "1"))
+    wait_for(lambda: again.saw("cleaned up after a killed run: 1 orphaned worker(s) ended"))
+    open_gate(tmp_path)
+    out, err = again.finish(timeout=180)
+    assert again.process.returncode == 0, err
     final = records.read(target(tmp_path))["replays"]
     assert len(final) == 4 and all(r in final for r in kept)
     assert not workers_of(tmp_path / "tmp")
@@ -142,11 +181,14 @@ def test_kill_9_loses_at_most_the_running_replays_and_the_rerun_resumes(project)
 
 def test_two_runs_of_one_cell_at_once_take_turns_and_lose_nothing(project):
     tmp_path, env = project
+    env = dict(env, HELD_DRAW_FREE="0")
     first = start(env, "-j", "2")
-    wait_for(lambda: workers_of(tmp_path / "tmp"))
-    second = start(env, "-j", "2")
-    outs = [p.communicate(timeout=240) for p in (first, second)]
-    assert first.returncode == second.returncode == 0, outs
+    wait_for(lambda: held(tmp_path))                 # the first run holds the cell's records
+    second = Lines(start(env, "-j", "2"))
+    wait_for(lambda: second.saw("waiting: another run is writing this cell's records"))
+    open_gate(tmp_path)
+    outs = [first.communicate(timeout=240), second.finish()]
+    assert first.returncode == second.process.returncode == 0, outs
     final = records.read(target(tmp_path))
     assert final["complete"] and len(final["replays"]) == 4
     text = outs[1][0]
@@ -156,18 +198,22 @@ def test_two_runs_of_one_cell_at_once_take_turns_and_lose_nothing(project):
 
 def test_a_rebuild_waits_for_the_run_using_the_environment(project):
     tmp_path, env = project
+    env = dict(env, HELD_DRAW_FREE="0")
     user = start(env, "-j", "1", "--replays", "2")
-    wait_for(lambda: workers_of(tmp_path / "tmp"))
+    wait_for(lambda: held(tmp_path))                 # the run is using the environment
     code = ("import sys; from harness import matrix; from harness.provision import environments; "
             "cell = matrix.load().get('slow'); "
             "o = environments.ensure(cell, sys.argv[1], rebuild=True, echo=print); print(o.status)")
-    rebuild = subprocess.run([sys.executable, "-c", code, env["HARNESS_ENVS"]], env=env,
-                             cwd=env["HARNESS_ROOT"], capture_output=True, text=True, timeout=300)
-    assert user.poll() is not None       # the rebuild only started once the run was done
-    out, err = user.communicate(timeout=60)
+    rebuild = Lines(subprocess.Popen([sys.executable, "-c", code, env["HARNESS_ENVS"]], env=env,
+                                     cwd=env["HARNESS_ROOT"], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True))
+    wait_for(lambda: rebuild.saw("waiting: another run is using or building this environment"))
+    assert user.poll() is None and rebuild.process.poll() is None
+    open_gate(tmp_path)
+    out, err = user.communicate(timeout=120)
     assert user.returncode == 0, err
-    assert "waiting: another run is using or building this environment" in rebuild.stdout
-    assert rebuild.stdout.strip().endswith("ok") and "Traceback" not in rebuild.stderr
+    rebuilt, rebuild_err = rebuild.finish(timeout=300)
+    assert rebuilt.strip().endswith("ok") and "Traceback" not in rebuild_err
     assert all(r["status"] == "ok" for r in records.read(target(tmp_path))["replays"])
 
 

@@ -103,8 +103,9 @@ def test_prober_reuses_current_records_and_runs_the_rest(ladder):
                  inputs=dict(made["lvl3"], recipe_code="older"))
     ran = []
 
-    def fake_run(cell, results, envs, recipes, scenarios_dir, echo):
+    def fake_run(cell, results, envs, options, echo):
         ran.append(cell.name)
+        recipes = options.recipes
         value = 1.0 if int(cell.env_dict["LEVEL"]) < 4 else 2.0
         write_record(results, cell.name, recipes[0], [[value, value]], scenario="level", sha=sha,
                      env_hash=cell.env_hash(), machine=M, inputs=made[cell.name])

@@ -23,7 +23,7 @@ def envs(tmp_path_factory):
 def go(cell, results, envs, scenarios=TEST_SCENARIOS, **kw):
     lines = []
     display = run.EchoDisplay(lines.append)
-    summary = run.run_cells([cell], results, envs, scenarios_dir=scenarios, display=display, **kw)
+    summary = run.run_cells([cell], results, envs, run.Options(scenarios_dir=scenarios, **kw), display)
     return summary, lines
 
 

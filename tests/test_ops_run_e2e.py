@@ -12,8 +12,9 @@ def test_a_bitwise_cell_gives_the_same_fingerprint_under_j1_and_j2(tmp_path):
     cell = matrix.load().get(CELL)
     found = {}
     for jobs in (1, 2):
-        summary = run.run_cells([cell], tmp_path / f"j{jobs}", paths.envs_dir(), recipes=["full"],
-                                replays=2, jobs=jobs, display=run.EchoDisplay(lambda text: None))
+        summary = run.run_cells([cell], tmp_path / f"j{jobs}", paths.envs_dir(),
+                                run.Options(recipes=("full",), replays=2, jobs=jobs),
+                                run.EchoDisplay(lambda text: None))
         assert not summary.install_failed, summary.install_failed
         result = summary.verdicts[(CELL, "canonical_mlp", "full")]
         assert result.name == "bitwise", result

@@ -18,7 +18,8 @@ def envs(tmp_path_factory):
 
 def run_quiet(cell, results, envs, **kw):
     lines = []
-    summary = run.run_cell(cell, results, envs, scenarios_dir=TEST_SCENARIOS, echo=lines.append, **kw)
+    summary = run.run_cell(cell, results, envs, run.Options(scenarios_dir=TEST_SCENARIOS, **kw),
+                           echo=lines.append)
     return summary, lines
 
 

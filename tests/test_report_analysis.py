@@ -122,6 +122,30 @@ def test_top_up_records_repeats_until_n(tmp_path, monkeypatch, cell_factory):
         assert "not current" in said[0] and len(calls) == 3
 
 
+def test_a_stats_top_up_reads_each_record_once(tmp_path, monkeypatch, cell_factory):
+    """`harness stats` tops up every chosen cell from one reading of the results (it once read the
+    whole tree again for every cell and scenario)."""
+    from collections import Counter
+    from conftest import TEST_SCENARIOS
+    results, machine = tmp_path / "results", machines.this_machine()
+    cells = [cell_factory(name, scenarios=("numpy_draw", "slow_draw")) for name in ("c1", "c2", "c3")]
+    for cell in cells:
+        write_environment(results, cell.name, machine=machine)
+        for scenario in cell.scenarios:
+            made = inputs.of(cell, TEST_SCENARIOS / f"{scenario}.py", "none", machine)
+            write_record(results, cell.name, "none", [[0.1, 0.2]], scenario=scenario,
+                         sha=made["scenario_sha256"], machine=machine, inputs=made)
+    monkeypatch.setattr(repeats.environments, "use", lambda c, envs: contextlib.nullcontext(_ok_outcome(tmp_path)))
+    monkeypatch.setattr(repeats.runner, "run_replay", lambda *a, repeats=None, **k: {
+        "status": "ok", "values": [0.5] * repeats, "values_hex": [(0.5).hex()] * repeats})
+    reads, read = Counter(), records.read
+    monkeypatch.setattr(records, "read", lambda path, *a, **k: reads.update([str(path)]) or read(path, *a, **k))
+    added = repeats.top_up_cells(cells, results, tmp_path / "envs", wanted=4, per_process=2,
+                                 scenarios_dir=TEST_SCENARIOS, echo=lambda _: None)
+    assert added == {c.name: {"numpy_draw": 2, "slow_draw": 2} for c in cells}
+    assert len(reads) == 3 * 3 and max(reads.values()) == 1      # 6 records and 3 environments, once
+
+
 def _ok_outcome(tmp_path):
     from harness.provision.environments import EnvOutcome
     return EnvOutcome("ok", str(tmp_path), python="python", installer="host", env_hash="e")

@@ -161,8 +161,8 @@ def test_the_cli_runs_a_users_file_under_its_stem(tmp_path, monkeypatch):
     from harness import cli
     seen = []
 
-    def fake_run_cells(cells, results, envs, **options):
-        seen.append(([c.scenarios for c in cells], options["scenarios_dir"]))
+    def fake_run_cells(cells, results, envs, options, display):
+        seen.append(([c.scenarios for c in cells], options.scenarios_dir))
         return run.Summary()
 
     monkeypatch.setattr(run, "run_cells", fake_run_cells)

@@ -10,6 +10,7 @@ from harness.derive import shard
 from harness.store.resultset import ResultSet
 
 from conftest import plain_cell
+from support import write_record
 
 
 def cells(count):
@@ -87,12 +88,15 @@ def test_estimate_counts_replays_recipes_and_install():
 
 
 def test_timings_from_the_committed_records(root):
+    """About the committed records (results/): any number of machines' records will do."""
     timing = shard.timings(ResultSet.load(root / "results"))
     key = ("keras3.15.1-jax0.10.2-python3.11", "canonical_mlp", "full")
     assert timing.run[key] > 0 and timing.install["keras3.15.1-jax0.10.2-python3.11"] > 0
 
 
 def test_the_committed_matrix_splits_the_same_way_twice(root):
+    """The committed matrix with the timings of the committed records (results/), whichever
+    machines' records they hold."""
     m = matrix.load(root / "matrix.toml")
     timing = shard.timings(ResultSet.load(root / "results"))
     first = shard.assign(m.cells, 7, timing)
@@ -103,8 +107,9 @@ def test_the_committed_matrix_splits_the_same_way_twice(root):
     assert max(loads) - min(loads) <= biggest   # LPT: no shard exceeds another by more than a cell
 
 
-def test_cli_shard_selects_its_part(root, capsys):
-    args = cli.build_parser().parse_args(["--results", str(root / "results"), "run", "-t", "default",
+def test_cli_shard_selects_its_part(root, tmp_path, capsys):
+    write_record(tmp_path, "keras3.15.1-jax0.10.2-python3.11", "full", [[0.5]])
+    args = cli.build_parser().parse_args(["--results", str(tmp_path), "run", "-t", "default",
                                           "--shard", "2/3"])
     chosen = cli._shard(args, matrix.load(root / "matrix.toml").select(tags=["default"]))
     out = capsys.readouterr().out

@@ -34,8 +34,8 @@ class Prober:
         how = "reused"
         if record is None:
             how = "ran"
-            summary = self.runner(cell, self.results, self.envs, recipes=[self.recipe],
-                                  scenarios_dir=self.scenarios_dir, echo=self.echo)
+            options = run.Options(recipes=(self.recipe,), scenarios_dir=self.scenarios_dir)
+            summary = self.runner(cell, self.results, self.envs, options, echo=self.echo)
             if summary.get("environment") == "install-failed":
                 self.log.append((cell.name, how, "install-failed"))
                 return "install-failed"

@@ -26,10 +26,34 @@ DEFAULT_N = 30
 PER_PROCESS = 10
 
 
-def pooled_count(results: Path, machine: str, cell: str, scenario: str) -> int:
-    rs = ResultSet.load(results)
+def pooled_counts(rs) -> dict:
+    """{(machine, cell, scenario): unseeded values pooled so far} of a result set."""
     pools, _ = samples.unseeded_pools(rs, derive_outcomes.outcomes(rs))
-    return sum(len(p.values) for p in pools if (p.machine, p.cell, p.scenario) == (machine, cell, scenario))
+    counts = {}
+    for pool in pools:
+        key = (pool.machine, pool.cell, pool.scenario)
+        counts[key] = counts.get(key, 0) + len(pool.values)
+    return counts
+
+
+def pooled_count(results: Path, machine: str, cell: str, scenario: str) -> int:
+    return pooled_counts(ResultSet.load(results)).get((machine, cell, scenario), 0)
+
+
+def top_up_cells(cells, results: Path, envs: Path, wanted: int = DEFAULT_N,
+                 per_process: int = PER_PROCESS, scenarios_dir=None, echo=print, warn=print) -> dict:
+    """Top up every cell with an installed environment on record (`harness stats`); the result
+    set is read once, since a cell's top-up adds to no other cell's count. Returns
+    {cell: {scenario: values added}}."""
+    rs = ResultSet.load(results)
+    installed = {name for (_, name), env in rs.environments.items() if env.ok}
+    added = {}
+    for cell in cells:
+        if cell.name not in installed:
+            warn(f"[{cell.name}] no installed environment on record; `harness run` it first")
+            continue
+        added[cell.name] = top_up(cell, results, envs, wanted, per_process, scenarios_dir, echo, rs)
+    return added
 
 
 def plan(have: int, wanted: int, per_process: int = PER_PROCESS) -> list:
@@ -39,11 +63,11 @@ def plan(have: int, wanted: int, per_process: int = PER_PROCESS) -> list:
     return [min(per_process, missing - i * per_process) for i in range(count)]
 
 
-def _unseeded_inputs(results: Path, machine: str, cell: str, scenario: str):
+def _unseeded_inputs(rs, machine: str, cell: str, scenario: str):
     """The inputs of the cell's recipe-"none" record ({} when there is none, None when it
     recorded none): repeats are pooled with it only when made from the same inputs."""
-    path = records.recipe_path(results, machine, cell, scenario, samples.UNSEEDED)
-    return records.read(path).get("inputs") if path.is_file() else {}
+    record = rs.recipes.get((machine, cell, scenario, samples.UNSEEDED))
+    return {} if record is None else record.inputs
 
 
 def _existing_body(results: Path, cell, scenario: str, wanted: dict, machine: str, outcome) -> dict:
@@ -62,21 +86,25 @@ def _existing_body(results: Path, cell, scenario: str, wanted: dict, machine: st
 
 
 def top_up(cell, results: Path, envs: Path, wanted: int = DEFAULT_N, per_process: int = PER_PROCESS,
-           scenarios_dir=None, echo=print) -> dict:
-    """Run extra unseeded processes for every scenario of a cell short of `wanted` values.
+           scenarios_dir=None, echo=print, rs=None) -> dict:
+    """Run extra unseeded processes for every scenario of a cell short of `wanted` values
+    (`rs`: the ResultSet of `results`, read here when not given).
 
     Returns {scenario: number of values added}; an environment that does not install adds
     nothing (and is reported through echo)."""
+    rs = ResultSet.load(results) if rs is None else rs
     with contextlib.ExitStack() as held:
-        return _top_up(cell, Path(results), Path(envs), wanted, per_process, scenarios_dir, echo, held)
+        return _top_up(cell, Path(results), Path(envs), wanted, per_process, scenarios_dir, echo,
+                       rs, held)
 
 
-def _top_up(cell, results, envs, wanted, per_process, scenarios_dir, echo, held) -> dict:
+def _top_up(cell, results, envs, wanted, per_process, scenarios_dir, echo, rs, held) -> dict:
+    counts = pooled_counts(rs)
     added, outcome = {}, None
     machine = machines.save_machine(results)
     hide = run.redactions(envs)
     for scenario in cell.scenarios:
-        batches = plan(pooled_count(results, machine, cell.name, scenario), wanted, per_process)
+        batches = plan(counts.get((machine, cell.name, scenario), 0), wanted, per_process)
         if not batches:
             continue
         if outcome is None:   # held shared until the last process ends: no rebuild under it
@@ -85,13 +113,13 @@ def _top_up(cell, results, envs, wanted, per_process, scenarios_dir, echo, held)
                 echo(f"[{cell.name}] environment did not install; no repeats run")
                 return added
         path = run.scenario_file(scenario, scenarios_dir)
-        wanted = inputs.of(cell, path, samples.UNSEEDED, machine)
-        unseeded = _unseeded_inputs(results, machine, cell.name, scenario)
-        if unseeded != {} and not inputs.current(unseeded, wanted):
+        now = inputs.of(cell, path, samples.UNSEEDED, machine)
+        unseeded = _unseeded_inputs(rs, machine, cell.name, scenario)
+        if unseeded != {} and not inputs.current(unseeded, now):
             echo(f"[{cell.name}] {scenario}: its 'none' record is not current (made from other "
                  f"inputs); run the cell again before topping up")
             continue
-        body = _existing_body(results, cell, scenario, wanted, machine, outcome)
+        body = _existing_body(results, cell, scenario, now, machine, outcome)
         body["complete"] = False
         target = records.repeats_path(results, machine, cell.name, scenario)
         for repeats in batches:

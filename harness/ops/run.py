@@ -123,14 +123,27 @@ class _Cell:
         self.env_lock = self.records_lock = None
 
 
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """What a run is asked for, beyond its cells and where records and environments live."""
+
+    recipes: tuple | None = None        # only these recipes (default: each cell's own)
+    replays: int | None = None          # fresh processes per recipe (default: the cell's)
+    timeout: float | None = None        # seconds per worker process (default: the cell's)
+    scenarios_dir: Path | None = None   # where the cells' scenarios live (default: scenarios/)
+    rebuild: bool = False               # rebuild environments (and rerun their recipes)
+    force: bool = False                 # rerun recipes whose records are current
+    jobs: int = 1                       # jobs side by side
+
+
 class Run:
-    def __init__(self, cells, results, envs, recipes=None, replays=None, timeout=None,
-                 scenarios_dir=None, rebuild=False, force=False, jobs=1, display=None):
+    def __init__(self, cells, results, envs, options: Options = Options(), display=None):
         self.cells, self.results, self.envs = list(cells), Path(results), Path(envs).absolute()
-        self.recipes, self.replays, self.timeout = recipes, replays, timeout
-        self.scenarios_dir, self.rebuild = scenarios_dir, rebuild
-        self.force = force or rebuild   # a rebuilt environment may hold other packages
-        self.jobs = max(1, int(jobs))
+        self.options = options
+        self.recipes, self.replays, self.timeout = options.recipes, options.replays, options.timeout
+        self.scenarios_dir, self.rebuild = options.scenarios_dir, options.rebuild
+        self.force = options.force or options.rebuild   # a rebuilt environment may hold other packages
+        self.jobs = max(1, int(options.jobs))
         self.display = display or EchoDisplay(print)
         self.summary = Summary()
         self.state = State()
@@ -449,21 +462,16 @@ def scenario_groups(selection, scenarios_dir=None) -> list:
     return [(folder, tuple(names)) for folder, names in groups.items()]
 
 
-def run_cells(cells, results, envs, recipes=None, replays=None, timeout=None, scenarios_dir=None,
-              rebuild=False, force=False, jobs=1, display=None) -> Summary:
+def run_cells(cells, results, envs, options: Options = Options(), display=None) -> Summary:
     """Run the cells' work that is not current yet; returns the Summary (raises
     KeyboardInterrupt after recording an interruption)."""
-    return Run(cells, results, envs, recipes, replays, timeout, scenarios_dir, rebuild, force,
-               jobs, display).execute()
+    return Run(cells, results, envs, options, display).execute()
 
 
-def run_cell(cell: Cell, results: Path, envs: Path, recipes=None, replays=None, timeout=None,
-             scenarios_dir=None, rebuild=False, echo=print, force=False, jobs=1) -> dict:
+def run_cell(cell: Cell, results: Path, envs: Path, options: Options = Options(), echo=print) -> dict:
     """One cell; returns {(scenario, recipe): Verdict} (current records included) or
     {"environment": "install-failed"}."""
-    display = EchoDisplay(echo)
-    summary = run_cells([cell], results, envs, recipes, replays, timeout, scenarios_dir, rebuild,
-                        force, jobs, display)
+    summary = run_cells([cell], results, envs, options, EchoDisplay(echo))
     if cell.name in summary.install_failed:
         return {"environment": "install-failed"}
     found = {key[1:]: result for key, result in summary.verdicts.items()}
