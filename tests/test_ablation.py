@@ -31,7 +31,8 @@ def test_the_target_is_the_weakest_recipe_with_every_stronger_one_bitwise():
 def test_ablation_finds_the_one_needed_call_and_is_current_afterwards(tmp_path):
     envs = tmp_path / "envs"
     cell = plain_cell("ablated", recipes=("full", "strict"), replays=3)
-    run.run_cells([cell], tmp_path, envs, scenarios_dir=TEST_SCENARIOS, display=run.EchoDisplay(lambda *_: None))
+    run.run_cells([cell], tmp_path, envs, run.Options(scenarios_dir=TEST_SCENARIOS),
+                  display=run.EchoDisplay(lambda *_: None))
     said = []
     found = ablate.ablate(cell, tmp_path, envs, ["numpy_draw"], processes=5, scenarios_dir=TEST_SCENARIOS,
                           echo=said.append)

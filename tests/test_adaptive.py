@@ -17,8 +17,8 @@ def envs(tmp_path_factory):
 
 def go(cell, results, envs, **kw):
     lines = []
-    summary = run.run_cells([cell], results, envs, scenarios_dir=TEST_SCENARIOS,
-                            display=run.EchoDisplay(lines.append), **kw)
+    summary = run.run_cells([cell], results, envs, run.Options(scenarios_dir=TEST_SCENARIOS, **kw),
+                            display=run.EchoDisplay(lines.append))
     return summary, lines
 
 
