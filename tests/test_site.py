@@ -443,35 +443,129 @@ def dom_rows(browser) -> list:
     return parser.rows
 
 
+def screenshots(tmp_path) -> Path:
+    """Where screenshots go: $HARNESS_SCREENSHOTS (the CI job uploads it), else the test's folder."""
+    folder = Path(os.environ.get("HARNESS_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def stacks_of(found, scenario="canonical_mlp") -> set:
+    return {(o.cell_name, o.scenario) for o in found if o.scenario == scenario}
+
+
+def visible(rows) -> list:
+    return [r for r in rows if "hidden" not in r]
+
+
+BOXES = """JSON.stringify(Array.prototype.map.call(document.querySelectorAll('#matrix tr.row:not([hidden])'),
+  function (row) {
+    function box(e) { var r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }
+    var cells = row.querySelectorAll('th, td');
+    return {cell: row.querySelector('th.stack a').textContent, stack: box(row.querySelector('th.stack')),
+            answer: box(row.querySelector('td.answer')), last: box(cells[cells.length - 1]),
+            row: box(row)};
+  }))"""
+
+
+@pytest.mark.browser
+def test_at_1600_px_the_whole_row_and_its_answer_are_on_screen(browser, built, records, tmp_path):
+    """From the DOM's boxes: every default stack's answer, and its last verdict column, end inside
+    the 1600 px viewport, with no sideways scroll of the page."""
+    _, found = records
+    browser.open((built / "index.html").as_uri(), 1600)
+    assert browser.evaluate("document.documentElement.scrollWidth") <= 1600
+    boxes = json.loads(browser.evaluate(BOXES))
+    assert {b["cell"] for b in boxes} == {c for c, _ in stacks_of(found)}
+    for b in boxes:
+        assert 0 <= b["answer"][0] and b["answer"][2] <= 1600, b
+        assert b["last"][2] <= 1600, b
+        assert b["answer"][0] - b["stack"][2] < 2, b             # the answer sits beside the name
+    browser.screenshot(screenshots(tmp_path) / "index-1600.png", full_page=False)
+
+
+@pytest.mark.browser
+def test_at_400_px_each_stack_is_a_card_and_nothing_scrolls_sideways(browser, built, records, tmp_path):
+    _, found = records
+    browser.open((built / "index.html").as_uri(), 400)
+    assert browser.evaluate("document.documentElement.scrollWidth") <= 400
+    boxes = json.loads(browser.evaluate(BOXES))
+    assert len(boxes) == len(stacks_of(found))
+    for b in boxes:
+        assert b["row"][0] >= 0 and b["row"][2] <= 400, b
+        assert b["answer"][1] >= b["stack"][3] - 1, b           # the answer under the name: a card
+        assert b["answer"][2] <= 400 and b["last"][2] <= 400, b
+    assert browser.evaluate("getComputedStyle(document.querySelector('#matrix thead')).display") == "none"
+    browser.screenshot(screenshots(tmp_path) / "index-400.png")
+
+
+@pytest.mark.browser
+def test_every_verdict_square_opens_its_evidence(browser, built):
+    browser.open((built / "index.html").as_uri(), 1600)
+    hrefs = json.loads(browser.evaluate(
+        "JSON.stringify(Array.prototype.map.call(document.querySelectorAll('#matrix a.sq'), function (a) {"
+        " return a.href; }))"))
+    assert hrefs
+    by_page = {}
+    for href in hrefs:
+        page, _, anchor = href.partition("#")
+        by_page.setdefault(page, set()).add(anchor)
+    for page, anchors in by_page.items():
+        browser.open(page, 1600)
+        missing = [a for a in anchors if not browser.evaluate(
+            f"!!document.getElementById(decodeURIComponent({json.dumps(a)}))")]
+        assert not missing, f"{page}: no element with id {missing}"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("query, said", [
+    ("?scenario=no_such_scenario", "no scenario “no_such_scenario” in the records"),
+    ("?keras=9.9.9", "no keras “9.9.9” in the records"),
+    ("?colour=blue", "unknown filter “colour”"),
+])
+def test_a_bad_filter_value_shows_a_message(browser, built, records, query, said):
+    _, found = records
+    browser.open((built / "index.html").as_uri() + query, 1600)
+    assert browser.evaluate("document.getElementById('filter-error').hidden") is False
+    message = browser.evaluate("document.getElementById('filter-error').textContent")
+    assert message.startswith("Filter not applied: ") and said in message, message
+    assert len(visible(dom_rows(browser))) == len(stacks_of(found))   # the default view, not nothing
+
+
 @pytest.mark.browser
 def test_a_filter_in_the_url_shows_only_matching_rows(browser, built, records):
     _, found = records
-    jax_rows = {(o.cell_name, o.scenario, o.machine) for o in found if o.cell.get("backend") == "jax"}
+    jax = {s for s in stacks_of(found) if any(o.cell_name == s[0] and o.cell.get("backend") == "jax" for o in found)}
     browser.open((built / "index.html").as_uri() + "?backend=jax", 1600)
     rows = dom_rows(browser)
-    shown = [r for r in rows if "hidden" not in r]
-    assert len(rows) == len({(o.cell_name, o.scenario, o.machine) for o in found})
-    assert shown and all(r["data-backend"] == "jax" for r in shown)
-    assert len(shown) == len(jax_rows)
+    shown = visible(rows)
+    assert shown and all(r["data-backend"] == "jax" and r["data-scenario"] == "canonical_mlp" for r in shown)
+    assert len(shown) == len(jax)
     assert browser.evaluate("document.querySelector('select[name=backend]').value") == "jax"
-    assert browser.evaluate("document.getElementById('count').textContent") == \
-        f"{len(jax_rows)} of {len(rows)} rows shown"
+    assert browser.evaluate("document.getElementById('count').textContent") == f"{len(jax)} of {len(rows)} rows shown"
+    assert browser.evaluate("document.getElementById('filter-error').hidden") is True
 
 
 @pytest.mark.browser
-def test_recipe_verdict_machine_and_text_filters_combine(browser, built, records):
+def test_scenario_keras_recipe_verdict_machine_and_text_filters_combine(browser, built, records):
     _, found = records
-    wanted = {(o.cell_name, o.scenario, o.machine) for o in found
-              if o.recipe == "numpy" and o.verdict.name == "bitwise" and o.machine.startswith("dc84")}
+    browser.open((built / "index.html").as_uri() + "?scenario=shuffle", 1600)
+    shown = visible(dom_rows(browser))
+    assert {(r["data-scenario"]) for r in shown} == {"shuffle"} and len(shown) == len(stacks_of(found, "shuffle"))
+    browser.open((built / "index.html").as_uri() + "?scenario=all&keras=3.15.1", 1600)
+    shown = visible(dom_rows(browser))
+    assert shown and {r["data-keras"] for r in shown} == {"3.15.1"}
+    assert len(shown) == len({(o.cell_name, o.scenario) for o in found if o.observed["keras"] == "3.15.1"
+                              and o.scenario in BUILTIN})
+    wanted = {(o.cell_name, o.scenario) for o in found if o.recipe == "numpy" and o.verdict.name == "bitwise"
+              and o.machine.startswith("dc84") and o.scenario == "canonical_mlp"}
     browser.open((built / "index.html").as_uri() + "?recipe=numpy&verdict=bitwise&machine=dc84", 1600)
-    shown = [r for r in dom_rows(browser) if "hidden" not in r]
-    assert {r["data-machine"] for r in shown} == {"dc84521ea4"} and len(shown) == len(wanted)
-    assert all(r["data-v-numpy"] == "bitwise" for r in shown)
-    # only the chosen recipe's column is displayed
+    shown = visible(dom_rows(browser))
+    assert len(shown) == len(wanted) and all("bitwise" in r["data-v-numpy"].split() for r in shown)
     assert browser.evaluate("getComputedStyle(document.querySelector('th.r-full')).display") == "none"
     assert browser.evaluate("getComputedStyle(document.querySelector('th.r-numpy')).display") != "none"
     browser.open((built / "index.html").as_uri() + "?q=theano0.9.0", 1600)
-    shown = [r for r in dom_rows(browser) if "hidden" not in r]
+    shown = visible(dom_rows(browser))
     assert shown and all("theano0.9.0" in r["data-text"] for r in shown)
 
 
@@ -481,23 +575,23 @@ def test_changing_a_filter_writes_it_to_the_url(browser, built):
     browser.evaluate("var s = document.querySelector('select[name=python]'); s.value = '3.6';"
                      "s.dispatchEvent(new Event('change', {bubbles: true})); 0")
     assert browser.evaluate("location.search") == "?python=3.6"
+    browser.evaluate("var s = document.querySelector('select[name=scenario]'); s.value = 'all';"
+                     "s.dispatchEvent(new Event('change', {bubbles: true})); 0")
+    assert browser.evaluate("location.search") == "?scenario=all&python=3.6"
 
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [1600, 400])
 def test_pages_fit_the_width_and_are_photographed(browser, built, tmp_path, width):
-    """No sideways scroll of the page itself at 400 px (tables scroll inside their box)."""
+    """No sideways scroll of the page itself (tables of the evidence pages scroll inside their box)."""
     for name in ("index.html", "recipes.html", "machines.html", "figures.html",
                  "cells/keras2.3.1-tensorflow2.3.4-python3.8.html"):
         browser.open((built / name).as_uri(), width)
         scroll = browser.evaluate("document.documentElement.scrollWidth")
         assert scroll <= width, f"{name} at {width} px: the page is {scroll} px wide"
-        shot = browser.screenshot(tmp_path / f"{Path(name).stem}-{width}.png")
+        shot = browser.screenshot(screenshots(tmp_path) / f"{Path(name).stem}-{width}-full.png")
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert int.from_bytes(shot.read_bytes()[16:20], "big") == width   # PNG width
-    sticky = browser.open((built / "index.html").as_uri(), width).evaluate(
-        "getComputedStyle(document.querySelector('#matrix thead th')).position")
-    assert sticky == "sticky"
 
 
 def test_the_commit_of_the_records(tmp_path):

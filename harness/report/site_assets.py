@@ -60,7 +60,7 @@ form.filters input[type=search]{width:14em}
 .ramp{display:inline-flex}
 .ramp span{display:inline-block;width:.7em;height:1em}
 .answer{border-left:4px solid #0b57a4;background:#f4f8fc;padding:.4em .8em;margin:.6em 0}
-#matrix th.stack{min-width:18em;max-width:26em;font-weight:normal;background:#fff}
+#matrix th.stack{min-width:30em;max-width:36em;font-weight:normal;background:#fff}
 #matrix th.stack a{font-weight:600;overflow-wrap:anywhere}
 #matrix th.stack .sub{display:block;color:#444;font-size:12px}
 #matrix td.answer{border-left:0;margin:0;padding:3px 6px;background:#f4f8fc;min-width:12em;max-width:22em}
@@ -88,8 +88,8 @@ dl.facts dd{margin:0}
 #matrix tr.row{border:1px solid #ccc;border-radius:4px;margin:.4em 0;padding:.3em .4em}
 #matrix tr.row[hidden],#matrix tbody[hidden]{display:none!important}
 #matrix tr.group-head th{background:none;padding:.6em 0 0}
-#matrix th.stack{padding:0}
-#matrix td.answer{padding:.2em .3em;margin:.2em 0}
+#matrix th.stack{padding:0;min-width:0;max-width:100%}
+#matrix td.answer{padding:.2em .3em;margin:.2em 0;min-width:0;max-width:100%}
 #matrix td.rc{display:inline-block;text-align:left;padding:0 .5em 0 0}
 #matrix td.rc::before{content:attr(data-label) " ";font-size:12px;color:#333}}
 """
