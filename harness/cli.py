@@ -257,21 +257,53 @@ def _check_writable(results: Path):
 def p_publish(p):
     p.add_argument("--out", type=Path, help="output directory (default: the results directory)")
     p.add_argument("--no-readme", action="store_true", help="do not update the README's matrix block")
+    p.add_argument("--list", action="store_true", help="also name every file written")
 
 
 def cmd_publish(args) -> int:
-    from .report import publish
+    from .report import progress, publish, site
     from .store import gitref
     rs, found = _load(args)
     readme = None if args.no_readme else paths.root() / "README.md"
+    out = args.out or _results(args)
+    before = progress.snapshot(out)
+    if readme is not None and readme.is_file():
+        before[readme] = _sha(readme)
     try:
-        written = publish.publish(rs, found, args.out or _results(args), readme=readme,
+        written = publish.publish(rs, found, out, readme=readme,
                                   commit=gitref.records_commit(_results(args)))
     except publish.PublishError as exc:
         raise CommandError(str(exc)) from None
-    for path in written:
-        print(f"wrote {path}")
+    rows, _, main = site.grid_stacks(found, site.builtin_scenarios())
+    shown = [s for s in rows if s.scenario == main]
+    for line in progress.publish_lines(
+            site.answer_sentences(shown), main, len(shown), len({o.machine for o in found}),
+            len({o.cell_name for o in found if o.cell.get("device") == "gpu"}), written,
+            progress.changed_files(before, written), out, _committed_diff(args, found)):
+        print(line)
+    if args.list:
+        for path in written:
+            print(f"wrote {path}")
     return 1 if rs.problems else 0
+
+
+def _sha(path: Path) -> str:
+    import hashlib
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _committed_diff(args, found):
+    """The diff of the outcomes against the records at git HEAD, or None outside git."""
+    import tempfile
+    from .derive import diff, outcomes
+    from .store import gitref
+    from .store.resultset import ResultSet
+    with tempfile.TemporaryDirectory(prefix="harness-publish-") as tmp:
+        try:
+            old = gitref.git_tree("git:HEAD", _results(args), Path(tmp))
+        except (gitref.GitError, OSError):
+            return None
+        return diff.compare(outcomes.outcomes(ResultSet.load(old)), found, "git:HEAD", str(_results(args)))
 
 
 def p_show(p):

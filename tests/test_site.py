@@ -209,7 +209,7 @@ def test_the_answers_at_the_top_are_read_off_the_records(built, records):
     assert len(items) == len(pairs)
     jax = next(re.sub(r"<[^>]+>", "", i) for i in items if "Keras 3 on jax" in i)
     assert "the weakest bitwise recipe is full on 1 of 1 stack(s)" in jax
-    assert "the doubles travel: the same on every machine (1 stack(s) measured on 2 machines)" in jax
+    assert "the doubles travel: the same on every machine (1 stack(s) measured on two or more machines)" in jax
     tf = next(re.sub(r"<[^>]+>", "", i) for i in items if "tf.keras on tensorflow" in i)
     assert "tutorial on 1 of 2 stack(s), full on 1" in tf            # TF 2.9: tutorial; TF 2.15: full
     assert "no GPU records yet" in answers
@@ -611,3 +611,35 @@ def test_the_commit_of_the_records(tmp_path):
     assert gitref.records_commit(tmp_path / "results") == head[:12]
     (records_dir / "b.json").write_text("{}")
     assert gitref.records_commit(tmp_path / "results") == head[:12] + " + uncommitted records"
+
+
+def test_publish_reports_findings_and_redraws_only_figures_whose_data_changed(root, tmp_path, capsys):
+    """`harness publish` ends with what the records say, not a list of files; run again on the same
+    records it changes nothing (no figure redrawn); with new records the figures that plot them
+    are redrawn."""
+    from harness import cli
+    from harness.report import stamp
+    results = copy_records(root, tmp_path / "results", [s for s in SELECTION if s[0] == "b84f6cf6f9"])
+    assert cli.main(["--results", str(results), "publish", "--no-readme"]) == 0
+    first = capsys.readouterr().out.splitlines()
+    assert first[0].startswith("7 stack(s) on 1 machine(s), scenario canonical_mlp:")
+    assert "  Keras 3 on jax (Keras 3.15.1): the weakest bitwise recipe is full on 1 of 1 stack(s); " \
+           "measured on one machine only." in first
+    assert "  GPU: no GPU records yet (every verdict is a CPU's)" in first
+    assert not any(line.startswith("wrote /") for line in first)
+    count = next(line for line in first if line.startswith("wrote "))
+    total = int(count.split()[1])
+    assert count.startswith(f"wrote {total} file(s), {total} changed")
+    figures = {name: (results / name).stat().st_mtime_ns for name in ("agreement.png", "stats.png")}
+    hashes = {name: stamp.sidecar(results / name).read_text() for name in figures}
+
+    assert cli.main(["--results", str(results), "publish", "--no-readme"]) == 0
+    again = capsys.readouterr().out
+    assert f"wrote {total} file(s), 0 changed" in again
+    assert {name: (results / name).stat().st_mtime_ns for name in figures} == figures   # not redrawn
+
+    copy_records(root, results, [("dc84521ea4", "keras3.15.1-jax0.10.2-python3.11", ("canonical_mlp",))])
+    assert cli.main(["--results", str(results), "publish", "--no-readme", "--list"]) == 0
+    third = capsys.readouterr().out
+    assert "on 2 machine(s)" in third.splitlines()[0] and f"wrote {results / 'site' / 'index.html'}" in third
+    assert stamp.sidecar(results / "agreement.png").read_text() != hashes["agreement.png"]

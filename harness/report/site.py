@@ -317,8 +317,9 @@ def grid_row(rs, stack, recipes) -> str:
     return f'<tr class="row"{attrs}>' + "".join(cells) + "</tr>"
 
 
-def answers_html(rows) -> list:
-    """One sentence per API generation and backend, read off the grid's rows of one scenario."""
+def answer_sentences(rows) -> list:
+    """[(api, label, text)]: one sentence per API generation and backend, read off the grid's rows
+    of one scenario (the front page's answers and the console's summary of `harness publish`)."""
     groups = {}
     for stack in rows:
         groups.setdefault((stack.api, stack.backend), []).append(stack)
@@ -330,7 +331,7 @@ def answers_html(rows) -> list:
         counts = {}
         for s in members:
             counts[s.answer] = counts.get(s.answer, 0) + 1
-        parts = [f"<code>{E(r)}</code> on {n}" for r, n in sorted(
+        parts = [f"{r} on {n}" for r, n in sorted(
             ((r, n) for r, n in counts.items() if r), key=lambda i: (recipe_rank(i[0]), i[0]))]
         never = counts.get(None, 0)
         if parts:
@@ -347,7 +348,7 @@ def answers_html(rows) -> list:
             portable = [s for s in several if s.travel.kind == "portable"]
             differ = sorted(s.travel.digits for s in several if s.travel.kind == "differs" and s.travel.digits is not None)
             digits = (f"{differ[0]}" + (f"–{differ[-1]}" if differ[-1] != differ[0] else "")) if differ else "?"
-            measured = f"{len(several)} stack(s) measured on {len(machines)} machines"
+            measured = f"{len(several)} stack(s) measured on two or more machines"
             if len(portable) == len(several):
                 travel = f"the doubles travel: the same on every machine ({measured})"
             elif not portable:
@@ -356,9 +357,27 @@ def answers_html(rows) -> list:
                 travel = (f"the same doubles on every machine for {len(portable)} of {measured}; the others "
                           f"agree to {digits} digits")
         label = f"{API_NAMES.get(api, api)} on {backend}"
-        sentences.append(f'<li><span class="api" style="background:{palette.API.get(api, "#999")}"></span>'
-                         f"<b>{E(label)}</b> ({E(span)}): {first}; {travel}.</li>")
+        sentences.append((api, label, f"({span}): {first}; {travel}."))
     return sentences
+
+
+def answers_html(rows) -> list:
+    return [f'<li><span class="api" style="background:{palette.API.get(api, "#999")}"></span>'
+            f"<b>{E(label)}</b> {E(text)}</li>" for api, label, text in answer_sentences(rows)]
+
+
+def grid_stacks(found, builtin=()) -> tuple:
+    """(stacks, scenarios, main scenario) of the grid: users' example scenarios left out."""
+    users = user_scenarios(found, builtin)
+    shown = [o for o in found if o.scenario not in users]
+    minimal = {(m.cell, m.scenario, m.machine): m for m in minimal_recipes(shown)}
+    ports = {}
+    for item in portability(shown):
+        ports.setdefault((item.cell, item.scenario), []).append(item)
+    rows = stacks(shown, minimal, ports)
+    scenarios = sorted({s.scenario for s in rows}, key=lambda n: (n != MAIN_SCENARIO, n))
+    main = MAIN_SCENARIO if MAIN_SCENARIO in scenarios else (scenarios[0] if scenarios else "")
+    return rows, scenarios, main
 
 
 API_NAMES = {"keras2": "Keras 2", "tf.keras": "tf.keras", "tf-keras": "tf-keras", "keras3": "Keras 3", "none": "no Keras"}
@@ -379,13 +398,7 @@ def index_page(rs, found, prov, builtin=(), present=()) -> str:
     users = user_scenarios(found, builtin)
     shown = [o for o in found if o.scenario not in users]
     recipes = recipes_present(shown)
-    minimal = {(m.cell, m.scenario, m.machine): m for m in minimal_recipes(shown)}
-    ports = {}
-    for item in portability(shown):
-        ports.setdefault((item.cell, item.scenario), []).append(item)
-    rows = stacks(shown, minimal, ports)
-    scenarios = sorted({s.scenario for s in rows}, key=lambda n: (n != MAIN_SCENARIO, n))
-    main = MAIN_SCENARIO if MAIN_SCENARIO in scenarios else (scenarios[0] if scenarios else "")
+    rows, scenarios, main = grid_stacks(found, builtin)
     head = ('<th class="stack" scope="col">stack</th><th scope="col" class="answer">answer: weakest bitwise '
             'recipe, processes, across machines</th>'
             + "".join(f'<th scope="col" class="rc r-{E(r)}"><a href="recipes.html#{quote(r)}">{E(r)}</a></th>'
