@@ -425,7 +425,7 @@ def _tests_job() -> str:
     permissions:
       contents: read
     steps:
-{_checkout(full_history=True)}{_indent(_setup_uv(None), 6)}{_orchestrator("[publish,test]")}      - name: fast lane
+{_checkout(full_history=True)}{_indent(_setup_uv(None), 6)}{_orchestrator("[publish,test]", pythons=(HOST_PYTHON,))}      - name: fast lane
         run: .host/bin/python -m pytest -q -m "{FAST_LANE}"
       - name: the site in headless Chromium (screenshots at 1600 and 400 px)
         env:

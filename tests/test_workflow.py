@@ -522,3 +522,14 @@ def test_container_images_are_pinned_by_digest(workflow_text):
     assert images and len(images) == len(set(images))
     for image in images:
         assert re.fullmatch(r"python:[\d.]+-[a-z]+@sha256:[0-9a-f]{64}", image), image
+
+
+def test_check_records_tells_a_broken_set_up_from_findings(tmp_path, capsys):
+    """No build at all is a harness failure too; a missing directory is a one-line error."""
+    from harness import cli
+    empty = tmp_path / "results-job"
+    empty.mkdir()
+    assert cli.main(["check", "--records", str(empty)]) == 1
+    assert "harness failure: no cell environment was built in 1 results director(ies)" in capsys.readouterr().err
+    assert cli.main(["check", "--records", str(tmp_path / "nope")]) == 2
+    assert f"{tmp_path / 'nope'}: no such results directory" in capsys.readouterr().err
