@@ -30,6 +30,7 @@ SELECTION = (
     ("dc84521ea4", "keras2.0.3-theano0.9.0-python3.6", ("canonical_mlp",)),
     ("b84f6cf6f9", "keras2.3.1-tensorflow2.3.4-python3.8", ("canonical_mlp",)),
     ("b84f6cf6f9", "tf.keras-tensorflow2.9.3-python3.7", ("canonical_mlp",)),
+    ("b84f6cf6f9", "tf.keras-tensorflow2.12.1-python3.11", ("canonical_mlp",)),
     ("b84f6cf6f9", "tf.keras-tensorflow2.15.1-python3.11", ("canonical_mlp",)),
     ("dc84521ea4", "tf.keras-tensorflow2.15.1-python3.11", ("canonical_mlp", "shuffle")),
     ("b84f6cf6f9", "tf-keras2.21.0-tensorflow2.21.0-python3.11", ("canonical_mlp",)),
@@ -211,7 +212,7 @@ def test_the_answers_at_the_top_are_read_off_the_records(built, records):
     assert "the weakest bitwise recipe is full on 1 of 1 stack(s)" in jax
     assert "the doubles travel: the same on every machine (1 stack(s) measured on two or more machines)" in jax
     tf = next(re.sub(r"<[^>]+>", "", i) for i in items if "tf.keras on tensorflow" in i)
-    assert "tutorial on 1 of 2 stack(s), full on 1" in tf            # TF 2.9: tutorial; TF 2.15: full
+    assert "tutorial on 1 of 3 stack(s), full on 2" in tf            # TF 2.9: tutorial; 2.12, 2.15: full
     assert "no GPU records yet" in answers
     assert 'href="figures.html#heatmap"' in answers and 'id="heatmap"' in (built / "figures.html").read_text()
 
@@ -274,7 +275,7 @@ def test_a_run_of_two_cells_changes_only_the_pages_that_depend_on_them(records, 
         rs = ResultSet.load(results)
         written = site.build(rs, outcomes.outcomes(rs), out, COMMIT, [figure], builtin=BUILTIN)
     changed = {str(p.relative_to(out / "site")) for p in written.changed}
-    assert changed == {"index.html", "recipes.html", "machines.html", "figures.html", "data/grid.csv",
+    assert changed == {"index.html", "recipes.html", "ladders.html", "machines.html", "figures.html", "data/grid.csv",
                        "data/grid.json", "cells/keras2.0.3-theano0.9.0-python3.6.html",
                        "cells/tf.keras-tensorflow2.15.1-python3.11.html"}, changed
     assert len(written) > len(changed) + 5
@@ -622,7 +623,7 @@ def test_publish_reports_findings_and_redraws_only_figures_whose_data_changed(ro
     results = copy_records(root, tmp_path / "results", [s for s in SELECTION if s[0] == "b84f6cf6f9"])
     assert cli.main(["--results", str(results), "publish", "--no-readme"]) == 0
     first = capsys.readouterr().out.splitlines()
-    assert first[0].startswith("7 stack(s) on 1 machine(s), scenario canonical_mlp:")
+    assert first[0].startswith("8 stack(s) on 1 machine(s), scenario canonical_mlp:")
     assert "  Keras 3 on jax (Keras 3.15.1): the weakest bitwise recipe is full on 1 of 1 stack(s); " \
            "measured on one machine only." in first
     assert "  GPU: no GPU records yet (every verdict is a CPU's)" in first
@@ -643,3 +644,24 @@ def test_publish_reports_findings_and_redraws_only_figures_whose_data_changed(ro
     third = capsys.readouterr().out
     assert "on 2 machine(s)" in third.splitlines()[0] and f"wrote {results / 'site' / 'index.html'}" in third
     assert stamp.sidecar(results / "agreement.png").read_text() != hashes["agreement.png"]
+
+
+def test_the_ladder_page_marks_the_release_where_the_numbers_changed(built, records):
+    """tf.keras on one machine: `full` is bitwise on TF 2.9, 2.12 and 2.15; 2.12 and 2.15 give the
+    same doubles (one list from TF 2.11 on), 2.9 others: one change, at the 2.12 release."""
+    _, found = records
+    full = {o.cell_name: o.verdict for o in found if o.machine == "b84f6cf6f9" and o.recipe == "full"
+            and o.scenario == "canonical_mlp" and o.cell_name.startswith("tf.keras-")}
+    assert {v.name for v in full.values()} == {"bitwise"}
+    assert full["tf.keras-tensorflow2.12.1-python3.11"].fingerprints == full["tf.keras-tensorflow2.15.1-python3.11"].fingerprints
+    assert full["tf.keras-tensorflow2.9.3-python3.7"].fingerprints != full["tf.keras-tensorflow2.12.1-python3.11"].fingerprints
+    text = (built / "ladders.html").read_text()
+    section = text.split('<h2 id="ladder-tf-b84f6cf6f9">', 1)[1].split("<h2", 1)[0]
+    assert "<p>3 releases." in section and "<code>full</code> changes at 2.12.0 / 2.12.1" in section
+    assert section.count('<line class="change" data-recipe="full"') == 1
+    # one point per release and recipe with values (the 2.12 record predates the ladder tag: the
+    # matrix's current tags gather it)
+    assert section.count("<circle ") == sum(1 for o in found if o.machine == "b84f6cf6f9" and o.scenario == "canonical_mlp"
+                                            and o.cell_name in full and o.verdict.has_values)
+    assert 'id="ladder-tf-dc84521ea4"' not in text               # two releases there: no ladder yet
+    assert 'href="ladders.html"' in (built / "index.html").read_text()

@@ -1,15 +1,20 @@
 """The published site: static pages under results/site/, readable on a phone, with no external fetch.
 
-    index.html          the matrix, grouped by era and API generation, with filters kept in the URL
-                        and, per row, the weakest bitwise recipe and the calls it made there
+    index.html          the answers first (a sentence per API generation and backend), then one row
+                        per stack: the answer (weakest bitwise recipe, processes, whether it travels)
+                        beside the name and a verdict square per recipe and machine linking to its
+                        evidence; filters kept in the URL; data/grid.csv and grid.json beside it
     recipes.html        each recipe's exact calls per API generation and backend, from the records
+    ladders.html        per ladder of releases, where the numbers changed (inline SVG and fingerprints)
     cells/<cell>.html   one cell's evidence: every replay's values, first differences, versions,
                         machines, timings, errors and traceback tails
     machines.html       each machine's facts and verdict counts; portability across machines
     figures.html        the heatmap, the agreement heatmap and the unseeded distributions
 
-Every page carries the date of the newest record, the harness version and the commit of the
-records, so the same records give the same bytes.
+The pages about every record carry the date of the newest record, the harness version and the
+commit of the records; a cell page carries its own newest record's date and no commit. Nothing
+carries the clock, and a file is written only when its bytes change, so the same records give the
+same bytes and a run of two cells changes only what depends on them.
 """
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ from ..derive.outcomes import API_ORDER, cell_sort_key
 from ..derive.portability import portability
 from ..matrix import API_ERA, RECIPES, natural_key, recipe_rank
 from .scenarios import MAIN_SCENARIO
-from . import palette, site_assets, site_cells, tables
+from . import palette, site_assets, site_cells, site_ladders, tables
 
 SITE = "site"
 GROUPS = {
@@ -69,8 +74,8 @@ def provenance(rs, commit=None) -> Provenance:
 
 def page(title: str, body: str, prov: Provenance, depth: int = 0, script: bool = False) -> str:
     up = "../" * depth
-    links = (("index.html", "Matrix"), ("recipes.html", "Recipes"), ("machines.html", "Machines"),
-             ("figures.html", "Figures"))
+    links = (("index.html", "Matrix"), ("recipes.html", "Recipes"), ("ladders.html", "Ladders"),
+             ("machines.html", "Machines"), ("figures.html", "Figures"))
     nav = " ".join(f'<a href="{up}{href}">{text}</a>' for href, text in links)
     tail = f'<script src="{up}site.js"></script>\n' if script else ""
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
@@ -418,7 +423,9 @@ def index_page(rs, found, prov, builtin=(), present=()) -> str:
     machines = sorted({o.machine for o in shown})
     sentences = answers_html([s for s in rows if s.scenario == main])
     figure = ('<p class="overview"><a href="figures.html#heatmap"><b>The whole matrix as one picture</b>: the heat '
-              "map of digits per stack and recipe</a></p>" if "matrix.png" in present else "")
+              "map of digits per stack and recipe</a>" if "matrix.png" in present else '<p class="overview">') \
+        + ' · <a href="ladders.html"><b>Where did my numbers change?</b> Each ladder of releases as a picture</a></p>'
+
     mine = ""
     if users:
         mine = ("<p>Your own scenarios (" + ", ".join(f"<code>{E(u)}</code>" for u in sorted(users))
@@ -602,6 +609,15 @@ def grid_json(rows) -> str:
 
 
 # --------------------------------------------------------------------------------------------
+def matrix_tags() -> dict:
+    """{cell: tags} of the current matrix (ladders gather by them), or {} without a valid one."""
+    from .. import matrix
+    try:
+        return {c.name: tuple(c.tags) for c in matrix.load(paths.root() / "matrix.toml").cells}
+    except (OSError, ValueError):
+        return {}
+
+
 def builtin_scenarios() -> set:
     """The built-in scenarios (a file in the scenarios folder); others are users' examples."""
     folder = paths.scenarios_dir()
@@ -636,6 +652,9 @@ def build(rs, found: list, out: Path, commit=None, figures=(), builtin=None) -> 
         target / "recipes.html": recipes_page(rs, found, prov),
         target / "machines.html": machines_page(rs, found, prov),
         target / "figures.html": figures_page(prov, present),
+        target / "ladders.html": page("Ladders", site_ladders.body(
+            [o for o in found if o.scenario not in user_scenarios(found, builtin)],
+            grid_stacks(found, builtin)[2], cell_href, matrix_tags()), prov),
         target / "data" / "grid.csv": grid_csv(data),
         target / "data" / "grid.json": grid_json(data),
     }

@@ -79,6 +79,9 @@ a.sq,span.sq{display:inline-block;width:1.15em;height:1.15em;margin:1px;border:1
 span.sq.none{background:#f2f2f2;border-color:#ccc}
 a.sq:focus,a.sq:hover{outline:2px solid #000;outline-offset:1px}
 .grid{max-width:100%}
+svg.ladder{display:block;font-family:system-ui,sans-serif}
+span.line{display:inline-block;width:1.6em;border-top:3px solid;vertical-align:middle;margin:0 .3em 0 .6em}
+table.ladder td{white-space:nowrap}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.1em 1em;margin:.4em 0}
 dl.facts dt{font-weight:600}
 dl.facts dd{margin:0}
