@@ -95,18 +95,49 @@ def cmd_list(args) -> int:
 
 
 def p_check(p):
-    pass
+    p.add_argument("--records", nargs="+", type=Path, metavar="DIR",
+                   help="instead: check a run's results directories (CI shard artifacts); exit 1 "
+                        "when no cell was built or every cell failed to install (a broken harness "
+                        "set-up, not a finding)")
 
 
 def cmd_check(args) -> int:
     from . import generated
     from .provision import interpreters
+    if args.records:
+        return _check_records(args.records)
     m = _matrix(args)
     problems = [str(p) for p in interpreters.check(m)] + generated.stale_files(m)
     for problem in problems:
         print(problem, file=sys.stderr)
     print(f"{len(m.cells)} cells, {len(problems)} problem(s)")
     return 1 if problems else 0
+
+
+def _check_records(folders) -> int:
+    """Exit 1 when the run's records show a broken harness rather than findings."""
+    from .store.resultset import ResultSet
+    builds = []
+    for folder in folders:
+        if not Path(folder).is_dir():
+            raise CommandError(f"{folder}: no such results directory")
+        rs = ResultSet.load(folder)
+        for problem in rs.problems:
+            print(f"warning: skipped {problem}", file=sys.stderr)
+        builds += list(rs.environments.values())
+    failed = [env for env in builds if not env.ok]
+    if not builds:
+        print(f"harness failure: no cell environment was built in {len(folders)} results "
+              "director(ies)", file=sys.stderr)
+        return 1
+    if len(failed) == len(builds):
+        first = (failed[0].outcome.get("error") or "").strip().splitlines()
+        print(f"harness failure: every cell ({len(builds)}) failed to install, so the set-up is "
+              f"broken, not the cells; first error ({failed[0].cell.get('name')}): "
+              f"{first[-1] if first else 'none recorded'}", file=sys.stderr)
+        return 1
+    print(f"{len(builds)} cell build(s), {len(failed)} failed to install: the harness worked")
+    return 0
 
 
 def p_run(p):
@@ -222,21 +253,53 @@ def _check_writable(results: Path):
 def p_publish(p):
     p.add_argument("--out", type=Path, help="output directory (default: the results directory)")
     p.add_argument("--no-readme", action="store_true", help="do not update the README's matrix block")
+    p.add_argument("--list", action="store_true", help="also name every file written")
 
 
 def cmd_publish(args) -> int:
-    from .report import publish
+    from .report import progress, publish, site
     from .store import gitref
     rs, found = _load(args)
     readme = None if args.no_readme else paths.root() / "README.md"
+    out = args.out or _results(args)
+    before = progress.snapshot(out)
+    if readme is not None and readme.is_file():
+        before[readme] = _sha(readme)
     try:
-        written = publish.publish(rs, found, args.out or _results(args), readme=readme,
+        written = publish.publish(rs, found, out, readme=readme,
                                   commit=gitref.records_commit(_results(args)))
     except publish.PublishError as exc:
         raise CommandError(str(exc)) from None
-    for path in written:
-        print(f"wrote {path}")
+    rows, _, main = site.grid_stacks(found, site.builtin_scenarios())
+    shown = [s for s in rows if s.scenario == main]
+    for line in progress.publish_lines(
+            site.answer_sentences(shown), main, len(shown), len({o.machine for o in found}),
+            len({o.cell_name for o in found if o.cell.get("device") == "gpu"}), written,
+            progress.changed_files(before, written), out, _committed_diff(args, found)):
+        print(line)
+    if args.list:
+        for path in written:
+            print(f"wrote {path}")
     return 1 if rs.problems else 0
+
+
+def _sha(path: Path) -> str:
+    import hashlib
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _committed_diff(args, found):
+    """The diff of the outcomes against the records at git HEAD, or None outside git."""
+    import tempfile
+    from .derive import diff, outcomes
+    from .store import gitref
+    from .store.resultset import ResultSet
+    with tempfile.TemporaryDirectory(prefix="harness-publish-") as tmp:
+        try:
+            old = gitref.git_tree("git:HEAD", _results(args), Path(tmp))
+        except (gitref.GitError, OSError):
+            return None
+        return diff.compare(outcomes.outcomes(ResultSet.load(old)), found, "git:HEAD", str(_results(args)))
 
 
 def p_show(p):
@@ -353,6 +416,9 @@ def cmd_stats(args) -> int:
 def p_diff(p):
     p.add_argument("old", help="old results directory, or git:REF for the records at a revision")
     p.add_argument("new", type=Path, help="new results directory")
+    p.add_argument("--fail-on", choices=("change", "bitwise-lost"), default="change",
+                   help="what exits 1: any change (default), or only a row bitwise in OLD that "
+                        "is not bitwise in NEW (pull-request checks)")
 
 
 def cmd_diff(args) -> int:
@@ -378,6 +444,8 @@ def cmd_diff(args) -> int:
             sides.append(outcomes.outcomes(rs))
         report = diff.compare(sides[0], sides[1], args.old, str(args.new))
     print(diff_report.markdown(report), end="")
+    if args.fail_on == "bitwise-lost":
+        return 1 if report.bitwise_lost else 0
     return 1 if report.changed else 0
 
 

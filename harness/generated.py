@@ -7,8 +7,12 @@ The workflow (docs/ci.md explains every choice): a `plan` job picks the cells (a
 a tag or named cells on manual dispatch, a small subset on pull requests) and splits them by how
 their interpreter reaches a runner; each group runs as N shards (`harness run --shard I/N`), each
 shard writing to its own results directory and uploading only those records; `publish` merges
-every artifact into the committed records, publishes, and hands the site to `pages` and, when
-`harness diff` sees a change, the records to `propose` (a pull request).
+every artifact into the committed records (whatever the artifacts' layout), checks that the
+harness itself worked, publishes, and hands the site to `pages` and, when `harness diff` sees a
+change, the records to `propose` (a pull request); `tests` runs the fast lane of the test suite and
+the browser tests of the site. `pages` and `propose` run when `publish` and `tests` succeeded,
+whichever cell jobs were skipped. The scripts of the `run:` steps are functions here, so that
+tests/test_workflow.py runs them in job order on a real (tiny) matrix.
 """
 from __future__ import annotations
 
@@ -31,9 +35,17 @@ HOST_PYTHON_PATCH = "3.11.7"
 UV_PYTHONS = {"3.8": "3.8.18", "3.10": "3.10.13", "3.11": "3.11.7", "3.12": "3.12.1",
               "3.13": "3.13.0"}
 # Interpreters uv cannot install (no python-build-standalone build) and that setup-python no
-# longer offers on current Ubuntu images: the official Debian-based images of that exact release.
-CONTAINERS = {"2.7": "python:2.7.18-buster", "3.6": "python:3.6.15-bullseye",
-              "3.7": "python:3.7.16-bullseye"}
+# longer offers on current Ubuntu images: the official Debian-based images of that exact release,
+# pinned by the digest of their multi-platform manifest list. The digests are read from Docker's
+# own published image records (docker-library/repo-info, repos/python/remote/<tag>.md; the date is
+# the build they describe); docs/ci.md says how to check or refresh them. The tag stays in front
+# for the reader; with a digest, Docker pulls by the digest alone.
+CONTAINERS = {
+    "2.7": "python:2.7.18-buster@sha256:8bca403e096147bb6155bb087a38ebb3c0c22a96ee907a359246af45b49bece5",
+    "3.6": "python:3.6.15-bullseye@sha256:b180785d9bb8a1ad52e3d38f94c745e475d0d797a268e53240d4320e0da5662b",
+    "3.7": "python:3.7.16-bullseye@sha256:1f28287096c1a96a450455e819e26a9ac096f448d653006c82846c4fe52e9014",
+}
+CONTAINER_BUILDS = {"2.7": "2020-04-20", "3.6": "2021-11-17", "3.7": "2023-01-24"}
 
 # Every action pinned to a full commit (the tag it had when pinned in the comment).
 ACTIONS = {
@@ -55,10 +67,16 @@ GPU_RUNS_ON = '["self-hosted", "linux", "gpu"]'
 MAX_SHARDS = 16             # shards per group: parallel jobs without flooding the runner pool
 SHARD_TIMEOUT = 350         # minutes; GitHub-hosted jobs stop at 360
 GPU_SHARD_TIMEOUT = 720
+RUN_MARGIN = 15             # minutes the shard step leaves to the upload after it (step timeout)
 RESULTS_JOB = "results-job"  # each shard's own results directory: only its records are uploaded
 PR_RUN_ARGS = "--recipe full --replays 2"
 PR_APIS = ("keras2", "tf.keras", "tf-keras", "keras3")
 PR_PATHS = ("matrix.toml", "scenarios/**", "harness/**", "pyproject.toml", WORKFLOW)
+# The test suite's fast lane (no environment builds, no browser, no old interpreters) and the
+# browser tests of the site, whose screenshots are uploaded.
+FAST_LANE = "not e2e and not browser and not oldpython"
+SCREENSHOTS = "site-screenshots"
+ARTIFACTS = "artifacts"
 
 
 def tox_ini(m: Matrix) -> str:
@@ -150,26 +168,42 @@ def _indent(text: str, spaces: int) -> str:
 
 
 def _setup_uv(cache_suffix: str | None) -> str:
-    """setup-uv pinned; with a cache suffix the uv cache and uv's Pythons are kept between runs."""
+    """setup-uv pinned; with a cache suffix the uv package cache (wheels) is kept between runs, one
+    entry per shard (each shard builds different cells). uv's Pythons are cached apart, once per
+    set of interpreters (_orchestrator), not once per shard."""
     lines = [f"- uses: {uses('setup-uv')}", "  with:", f'    version: "{UV_VERSION}"']
     if cache_suffix:
-        lines += ["    enable-cache: true", "    cache-python: true", "    prune-cache: true",
+        lines += ["    enable-cache: true", "    cache-python: false", "    prune-cache: true",
                   "    cache-dependency-glob: matrix.toml", f"    cache-suffix: {cache_suffix}"]
     else:
         lines += ["    enable-cache: false"]
     return "\n".join(lines) + "\n"
 
 
+def interpreter_set(pythons=()) -> list:
+    """The uv-managed interpreters a job installs: the host's and the cells' (patch releases)."""
+    return [HOST_PYTHON_PATCH] + [UV_PYTHONS.get(v, v) for v in pythons
+                                  if UV_PYTHONS.get(v, v) != HOST_PYTHON_PATCH]
+
+
 def _orchestrator(extra: str = "", pythons=()) -> str:
-    """Steps: the pinned host Python, the cells' uv Pythons, and the harness in .host/."""
-    install = " ".join([HOST_PYTHON_PATCH] + [UV_PYTHONS.get(v, v) for v in pythons
-                                              if UV_PYTHONS.get(v, v) != HOST_PYTHON_PATCH])
+    """Steps: the pinned host Python and the cells' uv Pythons (one cache entry per set of
+    interpreters, shared by every job and shard that needs that set), and the harness in .host/."""
+    found = interpreter_set(pythons)
+    install = " ".join(found)
     exports = "".join(
         f'          echo "HARNESS_PYTHON_{v.replace(".", "_")}=$(uv python find {UV_PYTHONS.get(v, v)})"'
         f' >> "$GITHUB_ENV"\n' for v in pythons)
     return (
+        f"      - uses: {uses('cache')}\n"
+        "        with:\n"
+        "          path: ${{ runner.temp }}/uv-python\n"
+        f"          key: uv-python-${{{{ runner.os }}}}-${{{{ runner.arch }}}}-uv{UV_VERSION}-{'-'.join(found)}\n"
         "      - name: interpreters (uv-managed, pinned)\n"
+        "        env:\n"
+        "          UV_PYTHON_INSTALL_DIR: ${{ runner.temp }}/uv-python\n"
         "        run: |\n"
+        '          echo "UV_PYTHON_INSTALL_DIR=$UV_PYTHON_INSTALL_DIR" >> "$GITHUB_ENV"\n'
         f"          uv python install {install}\n" + exports +
         "      - name: orchestrator\n"
         "        run: |\n"
@@ -177,10 +211,13 @@ def _orchestrator(extra: str = "", pythons=()) -> str:
         f'          uv pip install --python .host -e ".{extra}" "uv=={UV_VERSION}"\n')
 
 
-def _checkout() -> str:
+def _checkout(full_history: bool = False) -> str:
+    """With full history where the pages name the commit that last changed the records (a shallow
+    clone would name the checked-out commit instead) and where `harness diff git:HEAD` reads them."""
     return (f"      - uses: {uses('checkout')}\n"
             "        with:\n"
-            "          persist-credentials: false\n")
+            "          persist-credentials: false\n"
+            + ("          fetch-depth: 0\n" if full_history else ""))
 
 
 def plan_script(m: Matrix, found: list) -> str:
@@ -216,6 +253,47 @@ def shard_script() -> str:
             'read -ra extra <<< "$RUN_ARGS"\n'
             f'.host/bin/python -m harness --results {RESULTS_JOB} run "${{cells[@]}}" '
             '--shard "$SHARD" --timings results "${extra[@]}"\n')
+
+
+def merge_script() -> str:
+    """The publish job's merge step, whatever the artifacts' layout: download-artifact unpacks one
+    artifact straight into artifacts/, several into artifacts/<name>/. Every directory holding a
+    records/ folder is a shard's results directory. `harness check --records` fails the job when
+    the harness itself broke (every cell failed to install) before anything is merged."""
+    return f"""mapfile -t sources < <(find {ARTIFACTS} -type d -name records -prune -printf '%h\\n' 2>/dev/null | sort)
+if [ ${{#sources[@]}} -eq 0 ]; then echo "no shard uploaded records" >&2; exit 1; fi
+echo "merging ${{#sources[@]}} shard result directories: ${{sources[*]}}"
+.host/bin/python -m harness check --records "${{sources[@]}}"
+.host/bin/python -m harness merge "${{sources[@]}}"
+"""
+
+
+def publish_script() -> str:
+    return ".host/bin/python -m harness publish\n"
+
+
+def diff_script() -> str:
+    """What changed since the committed records: `changed` for `propose`, diff.md for its body and
+    the job summary. Exit 0 unchanged, 1 changed, 2 an error (which fails the step)."""
+    return """status=0
+.host/bin/python -m harness diff git:HEAD results > diff.md || status=$?
+if [ "$status" -gt 1 ]; then exit "$status"; fi
+echo "changed=$([ "$status" -eq 1 ] && echo true || echo false)" >> "$GITHUB_OUTPUT"
+cat diff.md >> "$GITHUB_STEP_SUMMARY"
+"""
+
+
+def bitwise_script() -> str:
+    """Pull requests only: fail when a committed bitwise verdict is no longer bitwise (exit 1 of
+    `harness diff --fail-on bitwise-lost`); other changes are reported, not failed."""
+    return """status=0
+.host/bin/python -m harness diff --fail-on bitwise-lost git:HEAD results > bitwise.md || status=$?
+if [ "$status" -eq 1 ]; then
+  echo "::error::a committed bitwise verdict is no longer bitwise (see the job summary)"
+  { echo "### Bitwise verdicts lost"; cat bitwise.md; } >> "$GITHUB_STEP_SUMMARY"
+fi
+exit "$status"
+"""
 
 
 def _plan_job(m: Matrix, found: list) -> str:
@@ -257,17 +335,22 @@ def _group_job(g: Group) -> str:
     uv_pythons = () if g.container else g.pythons
     pip_cache = ""
     if g.container and any(v in ("2.7", "3.6") for v in g.pythons):
+        # one entry per shard (each shard installs different cells); a new shard split starts
+        # from any earlier entry of the group
         pip_cache = (f"      - uses: {uses('cache')}\n"
                      "        with:\n"
                      "          path: ~/.cache/pip\n"
-                     f"          key: pip-{g.id}-${{{{ hashFiles('matrix.toml') }}}}\n"
-                     f"          restore-keys: pip-{g.id}-\n")
+                     f"          key: pip-{g.id}-${{{{ matrix.shard }}}}-${{{{ hashFiles('matrix.toml') }}}}\n"
+                     "          restore-keys: |\n"
+                     f"            pip-{g.id}-${{{{ matrix.shard }}}}-\n"
+                     f"            pip-{g.id}-\n")
+    timeout = GPU_SHARD_TIMEOUT if g.gpu else SHARD_TIMEOUT
     return f"""  {g.job}:
     name: {g.id} shard ${{{{ matrix.shard }}}}/${{{{ needs.plan.outputs.{out}_count }}}}
     needs: plan
     if: ${{{{ {condition} }}}}
     runs-on: {runs_on}
-{container}    timeout-minutes: {GPU_SHARD_TIMEOUT if g.gpu else SHARD_TIMEOUT}
+{container}    timeout-minutes: {timeout}
     permissions:
       contents: read
     strategy:
@@ -276,13 +359,14 @@ def _group_job(g: Group) -> str:
         shard: ${{{{ fromJSON(needs.plan.outputs.{out}_shards) }}}}
     steps:
 {_checkout()}{_indent(_setup_uv(f"{g.id}-${{{{ matrix.shard }}}}"), 6)}{pip_cache}{_orchestrator(pythons=uv_pythons)}      - name: run the shard's cells
+        timeout-minutes: {timeout - RUN_MARGIN}
         env:
           CELLS: ${{{{ needs.plan.outputs.{out}_cells }}}}
           SHARD: ${{{{ matrix.shard }}}}/${{{{ needs.plan.outputs.{out}_count }}}}
           RUN_ARGS: ${{{{ needs.plan.outputs.run_args }}}}
         run: |
 {_indent(shard_script(), 10)}      - uses: {uses('upload-artifact')}
-        if: ${{{{ !cancelled() }}}}
+        if: ${{{{ always() }}}}
         with:
           name: records-{g.id}-${{{{ matrix.shard }}}}
           path: {RESULTS_JOB}/
@@ -294,7 +378,7 @@ def _group_job(g: Group) -> str:
 def _publish_job(found: list) -> str:
     needs = ", ".join(["plan"] + [g.job for g in found])
     return f"""  publish:
-    name: merge, publish, diff
+    name: merge, check, publish, diff
     needs: [{needs}]
     if: ${{{{ !cancelled() && needs.plan.result == 'success' }}}}
     runs-on: {RUNNER}
@@ -304,27 +388,18 @@ def _publish_job(found: list) -> str:
     outputs:
       changed: ${{{{ steps.diff.outputs.changed }}}}
     steps:
-{_checkout()}{_indent(_setup_uv(None), 6)}{_orchestrator("[publish]")}      - uses: {uses('download-artifact')}
+{_checkout(full_history=True)}{_indent(_setup_uv(None), 6)}{_orchestrator("[publish]")}      - uses: {uses('download-artifact')}
         with:
           pattern: records-*
-          path: artifacts
-      - name: merge every shard's records into the committed ones
+          path: {ARTIFACTS}
+      - name: merge every shard's records into the committed ones (fails when the harness broke)
         run: |
-          shopt -s nullglob
-          sources=(artifacts/*/)
-          if [ ${{#sources[@]}} -eq 0 ]; then echo "no shard uploaded records" >&2; exit 1; fi
-          .host/bin/python -m harness merge "${{sources[@]}}"
-      - name: publish
-        run: .host/bin/python -m harness publish
+{_indent(merge_script(), 10)}      - name: publish
+        run: {publish_script().strip()}
       - id: diff
         name: what changed since the committed records
         run: |
-          status=0
-          .host/bin/python -m harness diff git:HEAD results > diff.md || status=$?
-          if [ "$status" -gt 1 ]; then exit "$status"; fi
-          echo "changed=$([ "$status" -eq 1 ] && echo true || echo false)" >> "$GITHUB_OUTPUT"
-          cat diff.md >> "$GITHUB_STEP_SUMMARY"
-      - uses: {uses('upload-artifact')}
+{_indent(diff_script(), 10)}      - uses: {uses('upload-artifact')}
         with:
           name: published
           path: |
@@ -336,14 +411,41 @@ def _publish_job(found: list) -> str:
         if: ${{{{ github.event_name != 'pull_request' }}}}
         with:
           path: results/site/
+      - name: every committed bitwise verdict is still bitwise
+        if: ${{{{ github.event_name == 'pull_request' }}}}
+        run: |
+{_indent(bitwise_script(), 10)}"""
+
+
+def _tests_job() -> str:
+    return f"""  tests:
+    name: test suite (fast lane) and the site in a browser
+    runs-on: {RUNNER}
+    timeout-minutes: 40
+    permissions:
+      contents: read
+    steps:
+{_checkout(full_history=True)}{_indent(_setup_uv(None), 6)}{_orchestrator("[publish,test]", pythons=(HOST_PYTHON,))}      - name: fast lane
+        run: .host/bin/python -m pytest -q -m "{FAST_LANE}"
+      - name: the site in headless Chromium (screenshots at 1600 and 400 px)
+        env:
+          HARNESS_SCREENSHOTS: {SCREENSHOTS}
+        run: .host/bin/python -m pytest -q -m browser tests/test_site.py
+      - uses: {uses('upload-artifact')}
+        if: ${{{{ always() }}}}
+        with:
+          name: site-screenshots
+          path: {SCREENSHOTS}/
+          if-no-files-found: warn
+          retention-days: 14
 """
 
 
 def _pages_job() -> str:
     return f"""  pages:
     name: deploy the site to GitHub Pages
-    needs: publish
-    if: ${{{{ github.event_name == 'schedule' || (github.event_name == 'workflow_dispatch' && github.ref == format('refs/heads/{{0}}', github.event.repository.default_branch)) }}}}
+    needs: [publish, tests]
+    if: ${{{{ !cancelled() && needs.publish.result == 'success' && needs.tests.result == 'success' && (github.event_name == 'schedule' || (github.event_name == 'workflow_dispatch' && github.ref == format('refs/heads/{{0}}', github.event.repository.default_branch))) }}}}
     runs-on: {RUNNER}
     timeout-minutes: 10
     permissions:
@@ -364,8 +466,8 @@ def _pages_job() -> str:
 def _propose_job() -> str:
     return f"""  propose:
     name: pull request with the new records
-    needs: publish
-    if: ${{{{ github.event_name != 'pull_request' && needs.publish.outputs.changed == 'true' }}}}
+    needs: [publish, tests]
+    if: ${{{{ !cancelled() && needs.publish.result == 'success' && needs.tests.result == 'success' && github.event_name != 'pull_request' && needs.publish.outputs.changed == 'true' }}}}
     runs-on: {RUNNER}
     timeout-minutes: 10
     permissions:
@@ -396,7 +498,7 @@ def workflow(m: Matrix) -> str:
     options = "".join(f"          - {json.dumps(t)}\n" for t in ["all"] + tags)
     paths_filter = "".join(f"      - {json.dumps(p)}\n" for p in PR_PATHS)
     jobs = _plan_job(m, found) + "".join(_group_job(g) for g in found) + _publish_job(found) \
-        + _pages_job() + _propose_job()
+        + _tests_job() + _pages_job() + _propose_job()
     return HEADER + f"""# Weekly: every cell. Manual: a tag or named cells. Pull requests: {len(pr_cells(m))} cells, {PR_RUN_ARGS}.
 # Setup (docs/ci.md): Pages source "GitHub Actions"; "Allow GitHub Actions to create and approve
 # pull requests"; optional repository variables HARNESS_GPU_RUNNER=true and HARNESS_GPU_RUNS_ON.

@@ -1,6 +1,7 @@
 """The generated CI workflow: actionlint accepts it, every action is pinned and given only inputs
 it has, permissions are least per job, and its plan step really selects and groups the cells."""
 import hashlib
+import json
 import itertools
 import os
 import re
@@ -179,10 +180,20 @@ def test_cell_jobs_install_only_the_runner_and_upload_only_their_records(workflo
             assert 'uv pip install --python .host -e "." "uv==' in block and "[publish]" not in block
             assert f"--results {generated.RESULTS_JOB} run" in block
             assert f"path: {generated.RESULTS_JOB}/\n" in block and "path: results/" not in block
-            assert "cache-suffix: " in block and "cache-python: true" in block
+            assert "cache-suffix: ${{ matrix.shard }}" not in block
+            assert re.search(r"cache-suffix: [a-z0-9-]+-\$\{\{ matrix\.shard \}\}\n", block)  # wheels per shard
+            assert "cache-python: false" in block          # interpreters: their own cache, below
+            # the shard step stops before the job does, and what it finished is uploaded anyway
+            step = int(re.search(r"run the shard's cells\n        timeout-minutes: (\d+)", block).group(1))
+            job = int(re.search(r"(?m)^    timeout-minutes: (\d+)$", block).group(1))
+            assert step <= job - 10
+            assert "      - uses: actions/upload-artifact@" in block.split("run the shard's cells")[1]
+            assert "if: ${{ always() }}\n        with:\n          name: records-" in block
     publish = jobs(workflow_text)["publish"]
     assert "pattern: records-*" in publish and "merge-multiple" not in publish
     assert 'harness merge "${sources[@]}"' in publish and "harness publish" in publish
+    assert 'harness check --records "${sources[@]}"' in publish
+    assert "fetch-depth: 0" in publish                     # the footer names the records' commit
     assert "harness diff git:HEAD results" in publish and "path: results/site/" in publish
     assert "body-path: diff.md" in jobs(workflow_text)["propose"]
     assert "deploy-pages@" in jobs(workflow_text)["pages"]
@@ -254,3 +265,271 @@ def test_plan_for_a_tag_a_list_of_cells_and_a_pull_request(root, tmp_path):
     assert outputs["run_args"] == generated.PR_RUN_ARGS
     chosen = [n for k, v in outputs.items() if k.endswith("_cells") for n in v.split()]
     assert sorted(chosen) == sorted(generated.pr_cells(m))
+
+
+# --------------------------------------------------------------------------------------------
+# The jobs' own `run:` scripts, in job order, on a tiny matrix of real cells
+# --------------------------------------------------------------------------------------------
+SIM_MATRIX = """schema = 1
+[defaults]
+replays = 2
+timeout = 120
+recipes = ["numpy", "full"]
+scenarios = ["numpy_draw"]
+
+[[cell]]
+name = "alpha"
+api = "none"
+backend = "none"
+python = "{python}"
+requirements = ["numpy"]
+
+[[cell]]
+name = "beta"
+api = "none"
+backend = "none"
+python = "{python}"
+requirements = ["numpy"]
+
+[[cell]]
+name = "broken"
+api = "none"
+backend = "none"
+python = "{python}"
+requirements = ["nothing-here @ file:///nonexistent/keras-repro-test/nothing-here-1.0.tar.gz"]
+tags = ["broken"]
+"""
+README = "# tiny\n\n<!-- matrix:start -->\n<!-- matrix:end -->\n"
+# numpy_draw as it is, and a version whose draw ignores the seed (a bitwise verdict lost)
+UNSEEDED = 'NAME = "numpy_draw"\nREPEATS = 3\n\n\ndef run_once(keras, np):\n' \
+           '    return float(np.random.RandomState().rand())\n'
+
+
+class Simulation:
+    """A git repository standing for the project on GitHub, and its jobs run as the workflow runs
+    them: each job in a fresh clone, with .host/bin/python, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY."""
+
+    def __init__(self, base: Path, root: Path):
+        self.base, self.count = base, 0
+        self.repo = base / "repo"
+        self.repo.mkdir()
+        python = "%d.%d" % sys.version_info[:2]
+        (self.repo / "matrix.toml").write_text(SIM_MATRIX.format(python=python))
+        (self.repo / "README.md").write_text(README)
+        self.scenarios = base / "scenarios"
+        self.scenarios.mkdir()
+        shutil.copy(root / "tests" / "scenarios" / "numpy_draw.py", self.scenarios)
+        self.env = dict(os.environ, HARNESS_SCENARIOS=str(self.scenarios), HARNESS_ENVS=str(base / "envs"),
+                        PYTHONPATH=str(root), GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.org",
+                        GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.org")
+        for name in ("HARNESS_ROOT", "HARNESS_RESULTS", "HARNESS_JOBS"):
+            self.env.pop(name, None)
+        self.git("init", "-q", "-b", "main")
+        self.commit("the project")
+        self.matrix = matrix.load(self.repo / "matrix.toml")
+
+    def git(self, *args, cwd=None):
+        done = subprocess.run(["git", *args], cwd=cwd or self.repo, env=self.env, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def commit(self, message):
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message)
+
+    def job(self, name) -> Path:
+        """A fresh checkout (full history) with the orchestrator in .host/."""
+        self.count += 1
+        work = self.base / f"{self.count:02d}-{name}"
+        self.git("clone", "-q", str(self.repo), str(work), cwd=self.base)
+        host = work / ".host" / "bin"
+        host.mkdir(parents=True)
+        (host / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+        (host / "python").chmod(0o755)
+        return work
+
+    def step(self, work, script, **env):
+        """Run one step's script as GitHub does (bash -e -o pipefail); (status, outputs, stderr)."""
+        out, summary = work / "github_output", work / "github_summary"
+        done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=work,
+                              capture_output=True, text=True, timeout=900,
+                              env=dict(self.env, GITHUB_OUTPUT=str(out), GITHUB_STEP_SUMMARY=str(summary),
+                                       **env))
+        outputs = dict(line.split("=", 1) for line in out.read_text().splitlines()) if out.exists() else {}
+        out.unlink(missing_ok=True)
+        return done.returncode, outputs, done.stdout + done.stderr
+
+    def plan(self, **env) -> dict:
+        values = {"EVENT": "schedule", "TAG": "", "CELLS": "", "PR_CELLS": ""}
+        values.update(env)
+        status, outputs, text = self.step(self.job("plan"), generated.plan_script(
+            self.matrix, generated.groups(self.matrix)), **values)
+        assert status == 0, text
+        return outputs
+
+    def shards(self, outputs) -> list:
+        """Every shard job of the cpu group; the results-job directory each would upload."""
+        uploads = []
+        for shard in json.loads(outputs["cpu_shards"]):
+            work = self.job(f"shard{shard}")
+            status, _, text = self.step(work, generated.shard_script(), CELLS=outputs["cpu_cells"],
+                                        SHARD=f"{shard}/{outputs['cpu_count']}", RUN_ARGS=outputs["run_args"])
+            assert status == 0, text
+            uploads.append(work / generated.RESULTS_JOB)
+        return uploads
+
+    def publish(self, uploads, layout, event="schedule"):
+        """The publish job: the artifacts as download-artifact lays them out, then its scripts."""
+        work = self.job("publish")
+        target = work / generated.ARTIFACTS
+        if layout == "one":        # a single artifact is unpacked straight into the path
+            assert len(uploads) == 1
+            shutil.copytree(uploads[0], target)
+        else:                      # several: one folder per artifact name
+            for index, upload in enumerate(uploads, 1):
+                shutil.copytree(upload, target / f"records-cpu-{index}")
+        steps = {}
+        for name, script in (("merge", generated.merge_script()), ("publish", generated.publish_script()),
+                             ("diff", generated.diff_script())):
+            steps[name] = self.step(work, script)
+            if steps[name][0] != 0:
+                return work, steps
+        if event == "pull_request":
+            steps["bitwise"] = self.step(work, generated.bitwise_script())
+        return work, steps
+
+
+def verdicts_of(results: Path) -> dict:
+    import csv
+    rows = list(csv.DictReader((results / "verdicts.csv").open()))
+    return {(r["cell"], r["recipe"]): r["verdict"] for r in rows}
+
+
+@pytest.fixture(scope="module")
+def simulation(tmp_path_factory, root):
+    if shutil.which("jq") is None or shutil.which("git") is None:
+        pytest.skip("the workflow's scripts need jq and git (both on GitHub's Ubuntu runners)")
+    return Simulation(tmp_path_factory.mktemp("workflow"), root)
+
+
+def test_the_jobs_in_order_with_many_artifacts_then_one(simulation):
+    sim = simulation
+    # weekly run of the tiny matrix's healthy cells: plan, two shards, merge many artifacts
+    outputs = sim.plan(EVENT="workflow_dispatch", CELLS="alpha beta")
+    assert outputs["cpu_cells"] == "alpha beta" and outputs["cpu_shards"] == "[1,2]"
+    uploads = sim.shards(outputs)
+    work, steps = sim.publish(uploads, "many")
+    assert [s[0] for s in steps.values()] == [0, 0, 0], {k: s[2][-2000:] for k, s in steps.items()}
+    assert "merging 2 shard result directories" in steps["merge"][2]
+    assert steps["diff"][1] == {"changed": "true"}         # new records: a pull request is proposed
+    results = work / "results"
+    assert verdicts_of(results) == {(c, r): "bitwise" for c in ("alpha", "beta") for r in ("numpy", "full")}
+    assert (results / "site" / "index.html").is_file()
+    # the proposal is merged: its records are now the committed ones
+    shutil.copytree(results, sim.repo / "results")
+    shutil.copy(work / "README.md", sim.repo / "README.md")
+    sim.commit("records: the first run")
+
+    # a dispatch of one cell: one shard, one artifact, unpacked straight into artifacts/
+    outputs = sim.plan(EVENT="workflow_dispatch", CELLS="alpha")
+    assert outputs["cpu_count"] == "1"
+    uploads = sim.shards(outputs)
+    work, steps = sim.publish(uploads, "one")
+    assert [s[0] for s in steps.values()] == [0, 0, 0], {k: s[2][-2000:] for k, s in steps.items()}
+    assert "merging 1 shard result directories" in steps["merge"][2]
+    assert steps["diff"][1] == {"changed": "false"}         # same bitwise numbers: nothing proposed
+    assert verdicts_of(work / "results") == verdicts_of(sim.repo / "results")
+
+
+def test_a_pull_request_that_loses_a_bitwise_verdict_fails(simulation):
+    sim = simulation
+    if not (sim.repo / "results").is_dir():
+        pytest.skip("needs the committed records of the job-order test")
+    outputs = sim.plan(EVENT="pull_request", PR_CELLS="alpha")
+    assert outputs["run_args"] == generated.PR_RUN_ARGS
+    # the same plan with the committed scenario: the check passes
+    work, steps = sim.publish(sim.shards(outputs), "one", event="pull_request")
+    assert steps["bitwise"][0] == 0, steps["bitwise"][2]
+    # a change that makes the draw ignore the seed: `full` is no longer bitwise, the run fails
+    original = (sim.scenarios / "numpy_draw.py").read_text()
+    (sim.scenarios / "numpy_draw.py").write_text(UNSEEDED)
+    try:
+        work, steps = sim.publish(sim.shards(outputs), "one", event="pull_request")
+    finally:
+        (sim.scenarios / "numpy_draw.py").write_text(original)
+    assert steps["diff"][1] == {"changed": "true"}
+    status, _, text = steps["bitwise"]
+    assert status == 1, text
+    assert "::error::a committed bitwise verdict is no longer bitwise" in text
+    assert "alpha" in (work / "bitwise.md").read_text()
+
+
+def test_a_run_where_every_cell_failed_to_install_fails_the_publish_job(simulation):
+    sim = simulation
+    outputs = sim.plan(EVENT="workflow_dispatch", TAG="broken")
+    assert outputs["cpu_cells"] == "broken"
+    work, steps = sim.publish(sim.shards(outputs), "one")
+    status, _, text = steps["merge"]
+    assert status == 1 and "harness failure: every cell (1) failed to install" in text, text
+    assert "publish" not in steps                           # nothing merged, nothing published
+    assert not (work / "results" / "records").exists() or not any((work / "results" / "records").rglob("broken"))
+
+
+def test_pages_and_propose_run_whatever_cell_jobs_were_skipped(workflow_text):
+    """Without a status function `success()` is implied, and one skipped job up the chain (the GPU
+    group without a runner, an empty group) would skip the deploy and the pull request."""
+    found = jobs(workflow_text)
+    for name in ("pages", "propose"):
+        block = found[name]
+        assert "    needs: [publish, tests]\n" in block
+        condition = re.search(r"(?m)^    if: \$\{\{ (.*) \}\}$", block).group(1)
+        assert condition.startswith("!cancelled() && needs.publish.result == 'success' && "
+                                    "needs.tests.result == 'success' && ")
+    assert "if: ${{ !cancelled() && needs.plan.result == 'success' }}" in found["publish"]
+
+
+def test_a_job_runs_the_fast_lane_of_the_test_suite_and_the_browser_tests(workflow_text):
+    block = jobs(workflow_text)["tests"]
+    assert f'-m pytest -q -m "{generated.FAST_LANE}"' in block
+    assert generated.FAST_LANE == "not e2e and not browser and not oldpython"
+    assert "-m pytest -q -m browser tests/test_site.py" in block
+    assert f"HARNESS_SCREENSHOTS: {generated.SCREENSHOTS}" in block
+    assert f"name: site-screenshots\n          path: {generated.SCREENSHOTS}/" in block
+    assert '-e ".[publish,test]"' in block
+
+
+def test_pull_requests_fail_on_a_lost_bitwise_verdict(workflow_text):
+    block = jobs(workflow_text)["publish"]
+    step = block.split("every committed bitwise verdict is still bitwise", 1)[1]
+    assert step.startswith("\n        if: ${{ github.event_name == 'pull_request' }}\n")
+    assert "harness diff --fail-on bitwise-lost git:HEAD results" in step and 'exit "$status"' in step
+
+
+def test_interpreter_caches_are_keyed_once_per_set_of_interpreters(workflow_text, root):
+    """No shard number in an interpreter cache key: every shard of a group shares one entry."""
+    keys = re.findall(r"path: \$\{\{ runner\.temp \}\}/uv-python\n          key: (.*)\n", workflow_text)
+    assert len(keys) == len(jobs(workflow_text)) - 2     # every job but pages and propose
+    assert all("matrix.shard" not in k for k in keys)
+    assert len(set(keys)) <= len(generated.groups(matrix.load(root / "matrix.toml"))) + 1
+    host_only = f"uv-python-${{{{ runner.os }}}}-${{{{ runner.arch }}}}-uv{generated.UV_VERSION}-{generated.HOST_PYTHON_PATCH}"
+    assert keys.count(host_only) >= 3                   # plan, publish, tests (and the containers)
+    assert workflow_text.count("UV_PYTHON_INSTALL_DIR: ${{ runner.temp }}/uv-python") == len(keys)
+
+
+def test_container_images_are_pinned_by_digest(workflow_text):
+    images = re.findall(r"(?m)^      image: (\S+)$", workflow_text)
+    assert images and len(images) == len(set(images))
+    for image in images:
+        assert re.fullmatch(r"python:[\d.]+-[a-z]+@sha256:[0-9a-f]{64}", image), image
+
+
+def test_check_records_tells_a_broken_set_up_from_findings(tmp_path, capsys):
+    """No build at all is a harness failure too; a missing directory is a one-line error."""
+    from harness import cli
+    empty = tmp_path / "results-job"
+    empty.mkdir()
+    assert cli.main(["check", "--records", str(empty)]) == 1
+    assert "harness failure: no cell environment was built in 1 results director(ies)" in capsys.readouterr().err
+    assert cli.main(["check", "--records", str(tmp_path / "nope")]) == 2
+    assert f"{tmp_path / 'nope'}: no such results directory" in capsys.readouterr().err

@@ -31,6 +31,8 @@ class Change:
     old_record: str
     new_record: str
     scenario_changed: bool
+    old_verdict: str = ""  # verdict names, e.g. "bitwise", "agrees"
+    new_verdict: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +54,11 @@ class Report:
     added_rows: list       # Rows
     removed_rows: list
     changes: list
+
+    @property
+    def bitwise_lost(self) -> list:
+        """Changes of a row that was bitwise and is not any more."""
+        return [c for c in self.changes if c.old_verdict == "bitwise" and c.new_verdict != "bitwise"]
 
     @property
     def changed(self) -> bool:
@@ -92,7 +99,8 @@ def compare(old: list, new: list, old_label: str, new_label: str) -> Report:
         changes.append(Change(*key, verdicts.label(a.verdict), verdicts.label(b.verdict), index,
                               old_value, new_value, a.record, b.record,
                               bool(a.scenario_sha256 and b.scenario_sha256
-                                   and a.scenario_sha256 != b.scenario_sha256)))
+                                   and a.scenario_sha256 != b.scenario_sha256),
+                              a.verdict.name, b.verdict.name))
     added_cells = sorted(new_cells - old_cells)
     removed_cells = sorted(old_cells - new_cells)
     added = [_row(after[k]) for k in after if k not in before and k[1] not in added_cells]

@@ -123,3 +123,61 @@ def summary(verdicts: dict, install_failed: dict, skipped: int, skipped_cells: i
             lines.append(f"  {result.name:15s} {cell} {scenario} {recipe}: {result.error or '-'}")
     lines.append(("interrupted after " if interrupted else "wall time ") + clock(seconds))
     return lines
+
+
+# --------------------------------------------------------------------------------------------
+# The end of `harness publish`: what was found, what changed, where to look
+# --------------------------------------------------------------------------------------------
+def snapshot(folder, skip=("records", "machines")) -> dict:
+    """{path: SHA-256} of the published files under a results directory (records left out), to
+    tell afterwards which files a publish changed."""
+    import hashlib
+    from pathlib import Path
+    found = {}
+    folder = Path(folder)
+    if not folder.is_dir():
+        return found
+    for path in folder.rglob("*"):
+        if path.is_file() and path.relative_to(folder).parts[0] not in skip:
+            found[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def changed_files(before: dict, written) -> list:
+    """The written files that are new or whose bytes differ from `before`."""
+    import hashlib
+    from pathlib import Path
+    changed = []
+    for path in written:
+        path = Path(path)
+        if path.is_file() and before.get(path) != hashlib.sha256(path.read_bytes()).hexdigest():
+            changed.append(path)
+    return changed
+
+
+def publish_lines(sentences, scenario: str, stacks: int, machines: int, gpu: int, written, changed,
+                  out, diff=None, shown_paths=None) -> list:
+    """A short report of a publish: the answer per API generation and backend (the front page's
+    sentences), what changed against the committed records, and where the tables and the site are;
+    `written`/`changed`: the files written and those whose bytes changed."""
+    from pathlib import Path
+    out = Path(out)
+    lines = [f"{stacks} stack(s) on {machines} machine(s), scenario {scenario}:"]
+    lines += [f"  {label} {text}" for _, label, text in sentences]
+    lines.append(f"  GPU: {gpu} stack(s) with GPU records" if gpu else "  GPU: no GPU records yet (every verdict is a CPU's)")
+    if diff is None:
+        lines.append("against the committed records: not compared (no git checkout, or no commit yet)")
+    elif not diff.changed:
+        lines.append("against the committed records: no change (same cells, verdicts and bitwise fingerprints)")
+    else:
+        lost = len(diff.bitwise_lost)
+        lines.append(f"against the committed records: {len(diff.changes)} verdict/fingerprint change(s)"
+                     + (f", {lost} of them a bitwise verdict lost" if lost else "")
+                     + f", {len(diff.added_cells)} cell(s) added, {len(diff.removed_cells)} removed, "
+                     f"{len(diff.added_rows)} row(s) added; `harness diff git:HEAD {out}` lists them")
+    readme = [p for p in changed if Path(p).name == "README.md"]
+    lines.append(f"wrote {len(written)} file(s), {len(changed)} changed"
+                 + (" (the README's matrix block among them)" if readme else "")
+                 + "; --list names them")
+    lines.append(f"tables: {out / 'matrix.md'} · site: {out / 'site' / 'index.html'}")
+    return lines

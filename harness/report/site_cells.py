@@ -18,12 +18,19 @@ E = html.escape
 TAIL_LINES = 25
 
 
+def anchor(machine: str, scenario: str, recipe: str) -> str:
+    """The id of one (machine, scenario, recipe)'s evidence on its cell page; the front page's
+    verdict squares link to it."""
+    return f"{machine}-{scenario}-{recipe}"
+
+
 def pages(rs, found: list, render) -> dict:
-    """{cell name: page html}; `render(title, body)` wraps a body in the site's page."""
+    """{cell name: page html}; `render(title, body, members)` wraps a body in the site's page
+    (the members: the cell's outcomes, whose newest record dates the page)."""
     by_cell = {}
     for outcome in found:
         by_cell.setdefault(outcome.cell_name, []).append(outcome)
-    return {name: render(name, cell_body(rs, name, members)) for name, members in by_cell.items()}
+    return {name: render(name, cell_body(rs, name, members), members) for name, members in by_cell.items()}
 
 
 def cell_body(rs, name: str, members: list) -> str:
@@ -67,7 +74,9 @@ def machine_section(rs, name: str, machine: str, mine: list) -> str:
             ("Python", seen["python"]), ("Keras", seen["keras"]), ("backend", seen["backend"]),
             ("NumPy", seen["numpy"]), ("backend Keras reports", seen["keras_reports"]),
             ("devices", ", ".join(seen["devices"]) if seen["devices"] else None)) if v) + "</dl>")
-    parts.append(summary(machine, mine))
+    with_records = {o.recipe + "\0" + o.scenario for o in mine
+                    if (machine, name, o.scenario, o.recipe) in rs.recipes}
+    parts.append(summary(machine, mine, with_records))
     for outcome in mine:
         record = rs.recipes.get((machine, name, outcome.scenario, outcome.recipe))
         if record is not None:
@@ -90,16 +99,20 @@ def environment(env) -> str:
     return text
 
 
-def summary(machine: str, mine: list) -> str:
+def summary(machine: str, mine: list, with_records=None) -> str:
+    """The verdicts of one machine; an outcome with no recipe section (its environment did not
+    build) carries its evidence anchor on its row, so every front-page square lands somewhere."""
     several = len({o.scenario for o in mine}) > 1
     rows = []
     for o in mine:
         color = palette.verdict_color(o.verdict)
-        anchor = f"{machine}-{o.scenario}-{o.recipe}"
+        target = anchor(machine, o.scenario, o.recipe)
+        has_section = with_records is None or (o.recipe + "\0" + o.scenario) in with_records
+        row_id = "" if has_section else f' id="{E(target)}"'
         rows.append(
-            "<tr>" + (f"<td>{E(o.scenario)}</td>" if several else "")
-            + f'<td><a href="#{E(anchor)}">{E(o.recipe)}</a></td>'
-            f'<td style="background:{color};color:{palette.text_color(color)}">{E(tables.outcome_label(o))}</td>'
+            f"<tr{row_id}>" + (f"<td>{E(o.scenario)}</td>" if several else "")
+            + (f'<td><a href="#{E(target)}">{E(o.recipe)}</a></td>' if has_section else f"<td>{E(o.recipe)}</td>")
+            + f'<td style="background:{color};color:{palette.text_color(color)}">{E(tables.outcome_label(o))}</td>'
             f'<td class="num">{o.replays}</td>'
             + "".join(f'<td class="num">{E(tables._seconds(v))}</td>'
                       for v in (o.seconds_per_run, o.import_seconds, o.seconds_per_fit))
@@ -110,8 +123,7 @@ def summary(machine: str, mine: list) -> str:
 
 
 def recipe_section(machine: str, outcome, record) -> str:
-    anchor = f"{machine}-{outcome.scenario}-{outcome.recipe}"
-    parts = [f'<h3 id="{E(anchor)}">{E(outcome.scenario)} / {E(outcome.recipe)}: '
+    parts = [f'<h3 id="{E(anchor(machine, outcome.scenario, outcome.recipe))}">{E(outcome.scenario)} / {E(outcome.recipe)}: '
              f"{E(tables.outcome_label(outcome))}</h3>",
              f"<p>Record <code>{E(record.path)}</code>, started {E(record.started or '?')}"
              f" by harness {E(record.harness or '?')}.</p>"]
