@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import itertools
 
+from ..derive import classes
 from ..derive import verdicts
 from ..matrix import recipe_rank
 from . import palette, tables
@@ -74,6 +75,18 @@ def machine_section(rs, name: str, machine: str, mine: list) -> str:
             ("Python", seen["python"]), ("Keras", seen["keras"]), ("backend", seen["backend"]),
             ("NumPy", seen["numpy"]), ("backend Keras reports", seen["keras_reports"]),
             ("devices", ", ".join(seen["devices"]) if seen["devices"] else None)) if v) + "</dl>")
+    path_facts = codepath_facts(next((o.codepath for o in mine if o.codepath), {}))
+    info = rs.machines.get(machine)
+    if info is not None:
+        onednn = next((o.codepath.get("tensorflow", {}).get("onednn_on") for o in mine
+                       if o.recipe != "portable" and isinstance(o.codepath.get("tensorflow"), dict)), None)
+        path_facts.insert(0, ("class", classes.cell_class(info.info, mine[0].cell,
+                                                          onednn if isinstance(onednn, bool) else None)))
+    if path_facts:
+        parts.append('<h3 id="codepath-' + E(machine) + '">Code path</h3><p>What decided the arithmetic '
+                     'here, as the libraries reported it in the replays (the repository\'s docs/codepath.md says '
+                     'why it matters):</p><dl class="facts">'
+                     + "".join(f"<dt>{E(k)}</dt><dd>{E(v)}</dd>" for k, v in path_facts) + "</dl>")
     with_records = {o.recipe + "\0" + o.scenario for o in mine
                     if (machine, name, o.scenario, o.recipe) in rs.recipes}
     parts.append(summary(machine, mine, with_records))
@@ -82,6 +95,35 @@ def machine_section(rs, name: str, machine: str, mine: list) -> str:
         if record is not None:
             parts.append(recipe_section(machine, outcome, record))
     return "\n".join(parts)
+
+
+def codepath_facts(path: dict) -> list:
+    """[(fact, text)] of a replay's recorded code path (worker schema 3); [] before it."""
+    if not isinstance(path, dict) or not path:
+        return []
+    facts = []
+    tf = path.get("tensorflow")
+    if isinstance(tf, dict):
+        on = tf.get("onednn_on")
+        facts.append(("TensorFlow oneDNN", "unknown" if on is None else ("on" if on else "off")))
+    torch = path.get("torch")
+    if isinstance(torch, dict):
+        facts.append(("torch", f"CPU capability {torch.get('cpu_capability')}, BLAS {torch.get('blas_info')}"
+                               f" {torch.get('mkl_version') or ''}, {torch.get('threads')} threads".replace("  ", " ")))
+    jax = path.get("jax")
+    if isinstance(jax, dict):
+        facts.append(("XLA", f"platform {jax.get('platform')}, XLA_FLAGS {jax.get('xla_flags') or 'unset'}"))
+    blas = path.get("blas")
+    if isinstance(blas, list) and blas:
+        facts.append(("BLAS", "; ".join(f"{b.get('library')}: {b.get('core') or b.get('auto_branch') or '?'}"
+                                        f" ({b.get('threads')} threads)" for b in blas if isinstance(b, dict))))
+    simd = path.get("numpy_simd")
+    if isinstance(simd, dict):
+        facts.append(("NumPy SIMD", "dispatch " + " ".join(simd.get("dispatch") or []) or "baseline only"))
+    if path.get("env"):
+        facts.append(("variables", " ".join(f"{k}={v}" for k, v in sorted(path["env"].items()))))
+    facts.append(("CPUs", str(path.get("cpu_count"))))
+    return facts
 
 
 def environment(env) -> str:
@@ -132,6 +174,11 @@ def recipe_section(machine: str, outcome, record) -> str:
     missing = next((r.get("seed_unavailable") for r in replays if r.get("seed_unavailable")), None)
     if calls:
         parts.append("<p>Calls made: " + " ".join(f"<code>{E(c)}</code>" for c in calls) + "</p>")
+    own = next((r.get("codepath") for r in replays if isinstance(r.get("codepath"), dict)), None)
+    if own:
+        facts = [f for f in codepath_facts(own) if f[0] in ("TensorFlow oneDNN", "torch", "variables")]
+        if facts:
+            parts.append("<p>Code path: " + "; ".join(f"{E(k)} {E(v)}" for k, v in facts) + "</p>")
     if missing:
         parts.append("<p>Not available here: " + "; ".join(
             f"<code>{E(str(m.get('call')))}</code> ({E(str(m.get('why')))})" if isinstance(m, dict)
