@@ -247,7 +247,7 @@ def _list_of(test):
 
 
 _number_or_null = lambda v: v is None or _is(int, float)(v)
-# The types a record requires of these fields (store/records.py REPLAY_FIELDS, the one schema of a
+# The types a record requires of these fields (store/schema.py REPLAY_FIELDS, the one schema of a
 # record; tests/test_fuzz.py checks that every replay made here reads back as a record).
 RESULT_FIELDS = {
     "observed": _is(dict), "thread_env": _is(dict), "error": _is(dict), "reason": _is(str),
@@ -257,8 +257,8 @@ RESULT_FIELDS = {
     "wall_seconds": _number_or_null, "exit_code": lambda v: v is None or _is(int)(v),
     "index": lambda v: _is(int)(v) and v >= 0,
 }
-RESULT_DEPTH = 24          # records.MAX_DEPTH
-RESULT_MAX_INT = 2 ** 63   # records.MAX_INT
+RESULT_DEPTH = 24          # store/schema.py MAX_DEPTH
+RESULT_MAX_INT = 2 ** 63   # store/schema.py MAX_INT
 
 
 def _field_problem(result: dict) -> str | None:
