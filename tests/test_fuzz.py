@@ -331,3 +331,11 @@ def test_publish_of_a_tree_with_fuzzed_records_publishes_the_good_and_names_the_
         assert (Path(tmp) / "out" / "matrix.md").read_text().count("`c1`") >= 1
         assert all(Path(tmp) in Path(p).parents for p in written)
         assert not list(Path(tmp).rglob("*.tmp"))
+
+
+def test_the_runner_checks_every_optional_replay_field_the_record_schema_types():
+    """A worker result that the runner accepts must read back as a record: both sides type the
+    same fields (values and values_hex the runner checks on their own)."""
+    from harness.store import schema
+    assert set(schema.REPLAY_FIELDS) - {"values", "values_hex"} <= set(runner.RESULT_FIELDS)
+    assert runner.RESULT_DEPTH == schema.MAX_DEPTH and runner.RESULT_MAX_INT == schema.MAX_INT

@@ -249,7 +249,7 @@ def _list_of(test):
 
 
 _number_or_null = lambda v: v is None or _is(int, float)(v)
-# The types a record requires of these fields (store/records.py REPLAY_FIELDS, the one schema of a
+# The types a record requires of these fields (store/schema.py REPLAY_FIELDS, the one schema of a
 # record; tests/test_fuzz.py checks that every replay made here reads back as a record).
 RESULT_FIELDS = {
     "observed": _is(dict), "thread_env": _is(dict), "error": _is(dict), "reason": _is(str),
@@ -257,10 +257,11 @@ RESULT_FIELDS = {
     "seed_unavailable": _list_of(_is(dict, str)), "fit_seconds": _list_of(_number_or_null),
     "total_seconds": _number_or_null, "import_seconds": _number_or_null,
     "wall_seconds": _number_or_null, "exit_code": lambda v: v is None or _is(int)(v),
-    "index": lambda v: _is(int)(v) and v >= 0,
+    "index": lambda v: _is(int)(v) and v >= 0, "codepath": _is(dict),
+    "seed_drops": _list_of(_is(str)), "seed_dropped": _list_of(_is(str)),
 }
-RESULT_DEPTH = 24          # records.MAX_DEPTH
-RESULT_MAX_INT = 2 ** 63   # records.MAX_INT
+RESULT_DEPTH = 24          # store/schema.py MAX_DEPTH
+RESULT_MAX_INT = 2 ** 63   # store/schema.py MAX_INT
 
 
 def _field_problem(result: dict) -> str | None:

@@ -54,7 +54,7 @@ def _describe(data: dict, source) -> str:
 
 def read_sources(sources) -> list:
     """[(data, source path)] of every record under the sources, each validated against the record
-    schema (store/records.py); MergeError names every bad file and field. A symbolic link is
+    schema (store/schema.py); MergeError names every bad file and field. A symbolic link is
     refused without being read: a source may only offer what lies inside it."""
     found, problems = [], []
     for source in sources:

@@ -11,7 +11,7 @@ import contextlib
 import math
 from pathlib import Path
 
-from .. import inputs
+from .. import inputs, paths
 from ..provision import environments
 from ..derive import outcomes as derive_outcomes
 from ..derive import samples
@@ -124,7 +124,8 @@ def _top_up(cell, results, envs, wanted, per_process, scenarios_dir, echo, rs, h
         target = records.repeats_path(results, machine, cell.name, scenario)
         for repeats in batches:
             replay = runner.run_replay(outcome.python, cell, path, samples.UNSEEDED, cell.timeout,
-                                       extra_env=outcome.extra_env, repeats=repeats)
+                                       extra_env=outcome.extra_env, repeats=repeats,
+                                       tmp_prefix=paths.replay_prefix(results, envs))
             replay["index"] = len(body["replays"])
             body["replays"].append(records.redact(replay, hide))
             records.write(target, REPEATS_KIND, body)
