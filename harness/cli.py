@@ -325,8 +325,12 @@ def cmd_minimal(args) -> int:
     print(render.markdown_table(
         ["machine", "cell", "scenario", "minimal bitwise", "minimal 6 digits", "bitwise record",
          "6-digit record"],
-        [[render.code(m.machine), m.cell, m.scenario, m.bitwise or "—", m.six_digits or "—",
+        [[render.code(m.machine), m.cell, m.scenario, m.bitwise_text(), m.six_digits_text(),
           render.code(m.bitwise_record), render.code(m.six_digits_record)] for m in answers]))
+    broken = sum(not m.monotone for m in answers)
+    if broken:
+        print(f"\n{broken} of {len(answers)} ladder(s) not monotone: a weaker recipe is bitwise where a "
+              "stronger one is not; the answer is the weakest recipe from which every stronger one is bitwise")
     return 0
 
 

@@ -182,6 +182,8 @@ def _row(rs, key, members, recipes, several_scenarios, minimal, ports) -> str:
                    + (codes(calls) if calls else "nothing to call"))
     else:
         weakest = "no recipe is bitwise here"
+    if answer and not answer.monotone:
+        weakest += f" <small>({E(answer.bitwise_ladder.note('bitwise'))})</small>"
     runs = [o.seconds_per_run for o in members if o.seconds_per_run is not None]
     installs = [o.install_seconds for o in members if o.install_seconds is not None]
     text = " ".join(str(x) for x in (
