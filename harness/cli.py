@@ -418,33 +418,35 @@ def cmd_bisect(args) -> int:
 
 
 def p_identify(p):
-    p.add_argument("numbers", nargs="*", help="the values (or text containing them); default: --file or stdin")
+    p.add_argument("numbers", nargs="*",
+                   help="the values (or text containing them); default: --file or stdin. Put `--` "
+                        "before them when the first starts with a minus sign (`-- -inf 0.5`)")
     p.add_argument("--file", type=Path, help="a file with the numbers (a log, a table, a paper's text)")
     p.add_argument("--top", type=positive_int, default=10, help="matches shown (default: 10)")
 
 
 def cmd_identify(args) -> int:
-    """Exit 0 when some record gives the same numbers or lineage, 1 when nothing matches."""
+    """Exit 0 when some record gives the same numbers or lineage, 1 when none does."""
     from .derive import identify
     from .report import identify as identify_report
     if args.numbers:
-        text = " ".join(args.numbers)
+        text, binary = identify.text_of(" ".join(args.numbers).encode("utf-8", errors="replace"))
     elif args.file:
         try:
-            text = args.file.read_text(errors="replace")
+            text, binary = identify.text_of(args.file.read_bytes())
         except OSError as exc:
             raise CommandError(f"{args.file}: cannot read ({exc.strerror})") from None
     else:
-        text = sys.stdin.read()
+        text, binary = identify.text_of(sys.stdin.buffer.read())
     printed = identify.parse(text)
     rs, found = _load(args)
     try:
         matches = identify.identify(printed, found)
     except identify.IdentifyError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(str(exc) + (" (binary input: only its printable runs were read)" if binary else "")) from None
     labels = {m: rs.machine_label(m) for m in rs.machine_ids()}
-    print(identify_report.report(printed, matches, args.top, labels))
-    return 0 if matches else 1
+    print(identify_report.report(printed, matches, args.top, labels, binary))
+    return 0 if identify.found_them(matches) else 1
 
 
 COMMANDS = {
