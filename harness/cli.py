@@ -340,6 +340,8 @@ def p_stats(p):
     p.add_argument("--per-process", type=positive_int, default=10, help="repeats per extra worker process")
     p.add_argument("--no-run", action="store_true", help="never run workers; summarize what exists")
     p.add_argument("--envs", type=Path, help="where environments live (default: .envs/)")
+    p.add_argument("--margin", type=positive_float, default=None,
+                   help="equivalence margin in pooled standard deviations (default: 0.5)")
 
 
 def cmd_stats(args) -> int:
@@ -359,7 +361,7 @@ def cmd_stats(args) -> int:
             repeats.top_up(cell, _results(args), _envs(args), args.n, args.per_process)
     rs, found = _load(args)
     chosen = {c.name for c in cells} if (args.cells or args.tag) else None
-    text, _ = publish.stats_markdown(rs, found, chosen)
+    text, _ = publish.stats_markdown(rs, found, chosen, args.margin)
     print(text)
     return 0
 
