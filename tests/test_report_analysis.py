@@ -149,12 +149,14 @@ def test_stats_restricted_to_chosen_cells(root):
 
 def test_stats_report_wording(tmp_path, capsys):
     """The three verdicts and the constant cells, as `harness stats` prints them."""
+    import hashlib
     import random
     from pathlib import Path
     rng = random.Random(5)
     results = tmp_path / "results"
-    # records of the current scenario file: the command leaves out those of older versions
-    sha = run.sha256(Path(cli.__file__).resolve().parent.parent / "scenarios" / "canonical_mlp.py")
+    # records of the current scenario file (its SHA-256): the command leaves out those of older versions
+    scenario = Path(cli.__file__).resolve().parent.parent / "scenarios" / "canonical_mlp.py"
+    sha = hashlib.sha256(scenario.read_bytes()).hexdigest()
 
     def draws(n, shift=0.0):
         return [[rng.gauss(shift, 1.0) for _ in range(10)] for _ in range(n // 10)]
