@@ -49,7 +49,6 @@ class Pool:
     records: tuple
     order: tuple
     scenario_sha256: str | None = None   # the scenario file the values came from
-    stale: bool = False                  # made with another version of the scenario file than the current
 
 
 def seeded_samples(found: list, recipes=None) -> tuple:
@@ -86,7 +85,7 @@ def unseeded_pools(rs, found: list) -> tuple:
         values = tuple(v for r in used for replay in r.ok_replays() for v in replay["values"])
         if values:
             pools.append(Pool(outcome.machine, outcome.cell_name, outcome.scenario, values,
-                              tuple(r.path for r in used), order, outcome.scenario_sha256, outcome.stale))
+                              tuple(r.path for r in used), order, outcome.scenario_sha256))
         else:
             failures.append(Failure(outcome.machine, outcome.cell_name, outcome.scenario, UNSEEDED,
                                     outcome.verdict.name, outcome.record, order))

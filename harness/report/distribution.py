@@ -26,17 +26,10 @@ def summary_rows(pools: list) -> list:
 def comparable(pools: list) -> tuple:
     """(compared, left out): the pools of one machine and scenario that can be compared, and
     (pool, reason) for the others: a retired scenario whose one file measured different models,
-    a record made with an older version of the scenario file, a scenario file other than the one
-    most pools used (each is another model)."""
-    left = []
-    kept = []
-    for pool in pools:
-        if pool.scenario in stats.RETIRED:
-            left.append((pool, "retired scenario: " + stats.RETIRED[pool.scenario]))
-        elif pool.stale:
-            left.append((pool, "made with an older version of the scenario file"))
-        else:
-            kept.append(pool)
+    and records of another version of the scenario file than the one most pools used (another
+    model; the same file, whatever else changed, is the same model)."""
+    left = [(p, "retired scenario: " + stats.RETIRED[p.scenario]) for p in pools if p.scenario in stats.RETIRED]
+    kept = [p for p in pools if p.scenario not in stats.RETIRED]
     files = [p.scenario_sha256 for p in kept]
     common = max(set(files), key=files.count) if files else None
     compared = [p for p in kept if p.scenario_sha256 == common]
