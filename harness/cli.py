@@ -384,8 +384,12 @@ def cmd_minimal(args) -> int:
     print(render.markdown_table(
         ["machine", "cell", "scenario", "minimal bitwise", "minimal 6 digits", "bitwise record",
          "6-digit record"],
-        [[render.code(m.machine), m.cell, m.scenario, m.bitwise or "—", m.six_digits or "—",
+        [[render.code(m.machine), m.cell, m.scenario, m.bitwise_text(), m.six_digits_text(),
           render.code(m.bitwise_record), render.code(m.six_digits_record)] for m in answers]))
+    broken = sum(not m.monotone for m in answers)
+    if broken:
+        print(f"\n{broken} of {len(answers)} ladder(s) not monotone: a weaker recipe is bitwise where a "
+              "stronger one is not; the answer is the weakest recipe from which every stronger one is bitwise")
     return 0
 
 
@@ -395,6 +399,8 @@ def p_stats(p):
     p.add_argument("--per-process", type=positive_int, default=10, help="repeats per extra worker process")
     p.add_argument("--no-run", action="store_true", help="never run workers; summarize what exists")
     p.add_argument("--envs", type=Path, help="where environments live (default: .envs/)")
+    p.add_argument("--margin", type=positive_float, default=None,
+                   help="equivalence margin in pooled standard deviations (default: 0.5)")
 
 
 def cmd_stats(args) -> int:
@@ -408,7 +414,7 @@ def cmd_stats(args) -> int:
                              warn=lambda text: print(text, file=sys.stderr))
     rs, found = _load(args)
     chosen = {c.name for c in cells} if (args.cells or args.tag) else None
-    text, _ = publish.stats_markdown(rs, found, chosen)
+    text, _ = publish.stats_markdown(rs, found, chosen, args.margin)
     print(text)
     return 0
 
@@ -472,33 +478,35 @@ def cmd_bisect(args) -> int:
 
 
 def p_identify(p):
-    p.add_argument("numbers", nargs="*", help="the values (or text containing them); default: --file or stdin")
+    p.add_argument("numbers", nargs="*",
+                   help="the values (or text containing them); default: --file or stdin. Put `--` "
+                        "before them when the first starts with a minus sign (`-- -inf 0.5`)")
     p.add_argument("--file", type=Path, help="a file with the numbers (a log, a table, a paper's text)")
     p.add_argument("--top", type=positive_int, default=10, help="matches shown (default: 10)")
 
 
 def cmd_identify(args) -> int:
-    """Exit 0 when some record gives the same numbers or lineage, 1 when nothing matches."""
+    """Exit 0 when some record gives the same numbers or lineage, 1 when none does."""
     from .derive import identify
     from .report import identify as identify_report
     if args.numbers:
-        text = " ".join(args.numbers)
+        text, binary = identify.text_of(" ".join(args.numbers).encode("utf-8", errors="replace"))
     elif args.file:
         try:
-            text = args.file.read_text(errors="replace")
+            text, binary = identify.text_of(args.file.read_bytes())
         except OSError as exc:
             raise CommandError(f"{args.file}: cannot read ({exc.strerror})") from None
     else:
-        text = sys.stdin.read()
+        text, binary = identify.text_of(sys.stdin.buffer.read())
     printed = identify.parse(text)
     rs, found = _load(args)
     try:
         matches = identify.identify(printed, found)
     except identify.IdentifyError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(str(exc) + (" (binary input: only its printable runs were read)" if binary else "")) from None
     labels = {m: rs.machine_label(m) for m in rs.machine_ids()}
-    print(identify_report.report(printed, matches, args.top, labels))
-    return 0 if matches else 1
+    print(identify_report.report(printed, matches, args.top, labels, binary))
+    return 0 if identify.found_them(matches) else 1
 
 
 def p_ablate(p):

@@ -57,7 +57,9 @@ def test_documents_are_written_and_byte_identical_when_regenerated(tmp_path):
     assert "install-failed" in agreement and "`records/m/broken/environment.json`" in agreement
     stats = first[2].read_text()
     assert "| a | 6 | 0.35 |" in stats                   # mean of 0.1..0.6
-    assert "| a | b | 6 | 6 | 0 |" in stats              # complete separation: U = 0
+    # complete separation of 6 and 6: exact two-sided p = 2 / C(12, 6) = 0.0022 (one pair: Holm = raw)
+    row = next(line for line in stats.splitlines() if line.startswith("| a | b |"))
+    assert row.startswith("| a | b | 6 | 6 | 0.0022 | -1.000 |") and row.endswith("| different |")
     assert "crashed" in stats and "`records/m/a/canonical_mlp/none.json`" in stats
 
 
@@ -100,7 +102,7 @@ def test_top_up_records_repeats_until_n(tmp_path, monkeypatch, cell_factory):
     monkeypatch.setattr(repeats.environments, "use", lambda c, envs: contextlib.nullcontext(_ok_outcome(tmp_path)))
     calls = []
 
-    def fake_replay(python, cell, path, recipe, timeout, extra_env=None, repeats=None):
+    def fake_replay(python, cell, path, recipe, timeout, extra_env=None, repeats=None, tmp_prefix=None):
         calls.append((recipe, repeats))
         return {"status": "ok", "values": [0.5] * repeats, "values_hex": [(0.5).hex()] * repeats}
 
@@ -160,13 +162,49 @@ def test_real_fixture_records(tmp_path, root):
     stats = first[2].read_text()
     for cell in ("keras2.0.3-tensorflow1.1.0-python3.6", "keras2.0.3-theano0.9.0-python3.6"):
         assert f"| {cell} | 30 |" in stats
-    assert "Holm-corrected over the 1 comparison(s)" in stats
+    assert "1 pair(s) of cells whose values vary" in stats
 
 
 def test_stats_restricted_to_chosen_cells(root):
     rs, found = load(root / "tests" / "data" / "results")
     both, _ = publish.stats_markdown(rs, found)
-    assert "over the 1 comparison(s)" in both
+    assert "1 pair(s) of cells whose values vary" in both
     one, pools = publish.stats_markdown(rs, found, {"keras2.0.3-theano0.9.0-python3.6"})
     assert [p.cell for p in pools] == ["keras2.0.3-theano0.9.0-python3.6"]
     assert "tensorflow1.1.0" not in one
+
+
+def test_stats_report_wording(tmp_path, capsys):
+    """The three verdicts and the constant cells, as `harness stats` prints them."""
+    import random
+    rng = random.Random(5)
+    results = tmp_path / "results"
+    sha = "a" * 64            # the scenario file of the records compared; one record has another
+
+    def draws(n, shift=0.0):
+        return [[rng.gauss(shift, 1.0) for _ in range(10)] for _ in range(n // 10)]
+
+    for cell, lists in (("big1", draws(300)), ("big2", draws(300)), ("far", draws(300, shift=3.0)),
+                        ("flat", [[0.7] * 3] * 2)):
+        write_environment(results, cell)
+        write_record(results, cell, "none", lists, sha=sha)
+    for cell in ("small1", "small2"):
+        write_environment(results, cell)
+        write_record(results, cell, "none", [[rng.gauss(0, 1) for _ in range(5)]], sha=sha)
+    write_environment(results, "older")
+    write_record(results, "older", "none", draws(300), sha="b" * 64)
+    assert cli.main(["--results", str(results), "stats", "--no-run"]) == 0
+    out = capsys.readouterr().out
+    rows = {tuple(line.split(" | ")[:2]): line for line in out.splitlines() if line.startswith("| ")}
+    assert rows[("| big1", "big2")].endswith("| equivalent within margin 0.5 sd (power 1.00) |")
+    assert rows[("| big1", "far")].endswith("| different |")
+    # 5 values each: 0.5 / sqrt(2/5) = 0.79 standard errors cannot clear t(0.95, 8) = 1.86
+    assert rows[("| small1", "small2")].endswith("| inconclusive (power 0.00) |")
+    assert "Constant (sd 0: every value the same), nothing to compare: flat (0.7, n=6)." in out
+    cells = {"big1", "big2", "far", "flat", "small1", "small2", "older"}
+    pairs = [key for key in rows if key[0][2:] in cells and key[1] in cells]
+    assert len(pairs) == 10 and not any("flat" in key or "older" in key for key in pairs)
+    assert "Not compared (another version of the scenario file (bbbbbbbb)): older." in out
+    assert "In all: 10 pair(s) compared: " in out and "1 constant cell(s) (sd 0) not compared." in out
+    assert cli.main(["--results", str(results), "stats", "--no-run", "--margin", "1"]) == 0
+    assert "equivalent within margin 1 sd (power 1.00)" in capsys.readouterr().out

@@ -194,7 +194,7 @@ def write(results, cell, scenario, recipe, lists, metric="weights digest", repea
     records.write(records.recipe_path(results, machine, cell, scenario, recipe), "replays", body)
 
 
-LADDER = ("none", "numpy", "tutorial", "full", "strict")
+LADDER = ("none", "numpy", "tutorial", "full", "strict", "portable")
 
 
 def ladder(results, cell, scenario, bitwise_from, **keys):

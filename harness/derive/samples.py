@@ -48,6 +48,7 @@ class Pool:
     values: tuple
     records: tuple
     order: tuple
+    scenario_sha256: str | None = None   # the scenario file the values came from
 
 
 def seeded_samples(found: list, recipes=None) -> tuple:
@@ -85,7 +86,7 @@ def unseeded_pools(rs, found: list) -> tuple:
         values = tuple(v for r in used for replay in r.ok_replays() for v in replay["values"])
         if values:
             pools.append(Pool(outcome.machine, outcome.cell_name, outcome.scenario, values,
-                              tuple(r.path for r in used), order))
+                              tuple(r.path for r in used), order, outcome.scenario_sha256))
         else:
             failures.append(Failure(outcome.machine, outcome.cell_name, outcome.scenario, UNSEEDED,
                                     outcome.verdict.name, outcome.record, order))

@@ -73,9 +73,14 @@ class Entry:
     recipes: tuple        # the recipes with an outcome, weakest first
     reason: str = ""      # not-applicable: the scenario's reason; failed: the first failure
     record: str = ""      # the record that qualified (kind bitwise)
+    note: str = ""        # "not monotone: none bitwise, numpy, full not" where the ladder is not
 
     @property
     def text(self) -> str:
+        return self._answer + (f" ({self.note})" if self.note else "")
+
+    @property
+    def _answer(self) -> str:
         if self.kind == "bitwise":
             return self.recipe
         if self.kind == "never" and not set(RECIPES) <= set(self.recipes):
@@ -94,8 +99,10 @@ def entries(found: list) -> list:
         members = sorted(members, key=lambda o: recipe_rank(o.recipe))
         recipes = tuple(o.recipe for o in members)
         best = minimal.get(key)
+        note = best.bitwise_ladder.note("bitwise") if best is not None else ""
         if best is not None and best.bitwise:
-            answers.append(Entry(*key, "bitwise", best.bitwise, recipes, record=best.bitwise_record))
+            answers.append(Entry(*key, "bitwise", best.bitwise, recipes, record=best.bitwise_record,
+                                 note=note))
         elif all(o.verdict.name == verdicts.NOT_APPLICABLE for o in members):
             answers.append(Entry(*key, "not-applicable", None, recipes, members[0].verdict.error))
         elif not any(o.verdict.has_values for o in members):
@@ -103,7 +110,7 @@ def entries(found: list) -> list:
             answers.append(Entry(*key, "failed", None, recipes,
                                  f"{failed.recipe}: {failed.verdict.name}: {failed.verdict.error}".rstrip(": ")))
         else:
-            answers.append(Entry(*key, "never", None, recipes))
+            answers.append(Entry(*key, "never", None, recipes, note=note))
     return answers
 
 

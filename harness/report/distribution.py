@@ -23,27 +23,61 @@ def summary_rows(pools: list) -> list:
     return [{"cell": p.cell, "records": p.records, **stats.describe(p.values)} for p in pools]
 
 
-def markdown(scenario: str, pools: list, alpha: float = stats.ALPHA) -> str:
-    """Statistics table and Holm-corrected pairwise Mann-Whitney tests for one scenario."""
+def comparable(pools: list) -> tuple:
+    """(compared, left out): the pools of one machine and scenario that can be compared, and
+    (pool, reason) for the others: a retired scenario whose one file measured different models,
+    and records of another version of the scenario file than the one most pools used (another
+    model; the same file, whatever else changed, is the same model)."""
+    left = [(p, "retired scenario: " + stats.RETIRED[p.scenario]) for p in pools if p.scenario in stats.RETIRED]
+    kept = [p for p in pools if p.scenario not in stats.RETIRED]
+    files = [p.scenario_sha256 for p in kept]
+    common = max(set(files), key=files.count) if files else None
+    compared = [p for p in kept if p.scenario_sha256 == common]
+    left += [(p, f"another version of the scenario file ({str(p.scenario_sha256)[:8]})")
+             for p in kept if p.scenario_sha256 != common]
+    return compared, left
+
+
+def compare(pools: list, alpha: float = stats.ALPHA, margin: float = stats.MARGIN) -> tuple:
+    """(rows, constant, left out) of one machine and scenario: stats.compare over the comparable pools."""
+    compared, left = comparable(pools)
+    rows, constant = stats.compare([(p.cell, p.values) for p in compared], alpha, margin)
+    return rows, constant, left
+
+
+def markdown(scenario: str, pools: list, alpha: float = stats.ALPHA, margin: float = stats.MARGIN) -> str:
+    """Statistics table, the constant and left-out cells, and one verdict per pair of cells."""
     lines = [f"### {scenario}", "", render.markdown_table(
         ["cell", "n", "mean", "sd", "median", "95% CI of the mean", "records"],
         [[r["cell"], r["n"], render.number(r["mean"]), render.number(r["sd"]),
           render.number(r["median"]),
           f"[{render.number(r['ci_low'])}, {render.number(r['ci_high'])}]",
           ", ".join(render.code(p) for p in r["records"])] for r in summary_rows(pools)])]
-    tests = stats.pairwise([(p.cell, p.values) for p in pools], alpha)
-    lines += ["", f"Pairwise two-sided Mann-Whitney U tests, Holm-corrected over the "
-                  f"{len(tests)} comparison(s) of this scenario; different = adjusted p <= {alpha}. "
-                  f"Effect size: Cliff's delta = P(a > b) - P(a < b).", ""]
+    tests, constant, left = compare(pools, alpha, margin)
+    if constant:
+        lines += ["", "Constant (sd 0: every value the same), nothing to compare: "
+                  + "; ".join(f"{name} ({render.number(value)}, n={n})" for name, value, n in constant) + "."]
+    reasons = {}
+    for pool, reason in left:
+        reasons.setdefault(reason, []).append(pool.cell)
+    for reason, cells in reasons.items():
+        lines += ["", f"Not compared ({reason}): " + ", ".join(cells) + "."]
     if tests:
+        counts = {v: sum(t["verdict"] == v for t in tests) for v in ("different", "equivalent", "inconclusive")}
+        lines += ["", f"{len(tests)} pair(s) of cells whose values vary: {counts['different']} different, "
+                      f"{counts['equivalent']} equivalent within {margin:g} sd, {counts['inconclusive']} "
+                      "inconclusive. `different`: two-sided Mann-Whitney U, Holm-adjusted p <= "
+                      f"{alpha} over these pairs; `equivalent within margin {margin:g} sd`: TOST (two one-sided "
+                      f"Welch t-tests) p <= {alpha} that the means differ by less than {margin:g} pooled sd; "
+                      "`inconclusive`: neither. Power: the chance that TOST finds equivalence at these n when "
+                      "the means are equal. Cliff's delta = P(a > b) - P(a < b).", ""]
         lines.append(render.markdown_table(
-            ["cell a", "cell b", "n a", "n b", "U", "p", "p (Holm)", "Cliff's delta", "magnitude",
-             "different"],
-            [[t["a"], t["b"], t["n_a"], t["n_b"], render.number(t["u"]), render.pvalue(t["p"]),
-              render.pvalue(t["p_holm"]), f"{t['delta']:+.3f}", t["magnitude"],
-              "yes" if t["different"] else "no"] for t in tests]))
+            ["cell a", "cell b", "n a", "n b", "p (Mann-Whitney, Holm)", "Cliff's delta",
+             f"p (TOST, ±{margin:g} sd)", "verdict"],
+            [[t["a"], t["b"], t["n_a"], t["n_b"], render.pvalue(t["p_holm"]), f"{t['delta']:+.3f}",
+              render.pvalue(t["p_tost"]), stats.verdict_text(t)] for t in tests]))
     else:
-        lines.append("Fewer than two cells with two or more values: nothing to compare.")
+        lines += ["", "Fewer than two cells whose values vary: nothing to compare."]
     return "\n".join(lines)
 
 

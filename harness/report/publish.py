@@ -185,17 +185,31 @@ def agreement_markdown(found: list) -> tuple:
     return "\n".join(lines) + "\n", comparisons
 
 
-def stats_markdown(rs, found: list, cells=None) -> tuple:
+def stats_markdown(rs, found: list, cells=None, margin: float | None = None) -> tuple:
+    from ..derive import stats
+    margin = stats.MARGIN if margin is None else margin
     pools, failures = samples.unseeded_pools(rs, found)
     if cells:
         pools = [p for p in pools if p.cell in cells]
         failures = [f for f in failures if f.cell in cells]
+    groups = distribution.by_scenario(pools)
+    verdicts, constant = {"different": 0, "equivalent": 0, "inconclusive": 0}, 0
+    for _, members in groups:
+        rows, same, _ = distribution.compare(members, margin=margin)
+        constant += len(same)
+        for row in rows:
+            verdicts[row["verdict"]] += 1
+    pairs = sum(verdicts.values())
     lines = ["# Unseeded values: statistics", "",
              "All unseeded values of a cell on a machine (every ok replay of recipe `none`, plus "
              "`repeats` records from `harness stats --n`). Standard deviation with ddof=1; the 95% "
-             "confidence interval of the mean uses the t-distribution."]
-    for heading, members in distribution.by_scenario(pools):
-        lines += ["", distribution.markdown(heading, members)]
+             "confidence interval of the mean uses the t-distribution. Cells are compared only on one "
+             "machine and scenario, made with one scenario file, and only where their values vary.", "",
+             f"In all: {pairs} pair(s) compared: {verdicts['different']} different, {verdicts['equivalent']} "
+             f"equivalent within {margin:g} pooled sd, {verdicts['inconclusive']} inconclusive; {constant} "
+             "constant cell(s) (sd 0) not compared."]
+    for heading, members in groups:
+        lines += ["", distribution.markdown(heading, members, margin=margin)]
     if not pools:
         lines += ["", "No unseeded results yet."]
     lines += _failures(failures, "unseeded values")

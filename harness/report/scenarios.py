@@ -76,8 +76,9 @@ def summary_markdown(rs, found, entries, declared, names, scenarios_dir=None) ->
         "# Scenarios: the weakest bitwise recipe of every cell", "",
         "Each scenario isolates one source of randomness (its page says which, and what it measures). "
         "Per cell and scenario: the weakest recipe of the ladder (none < numpy < tutorial < full < strict) "
-        "whose fresh processes gave bitwise identical values on this machine — `none` means that no "
-        "seeding is needed; `never`: no recipe of the ladder is bitwise (`none of k run`: none of the k recipes run so far); `n/a`: the scenario does not "
+        "whose fresh processes gave bitwise identical values on this machine, and every stronger recipe as well "
+        "— `none` means that no seeding is needed; `(not monotone: a bitwise, b not)`: a weaker recipe was "
+        "bitwise where a stronger one is not, so the weaker one is not named; `never`: no recipe of the ladder is bitwise (`none of k run`: none of the k recipes run so far); `n/a`: the scenario does not "
         "apply to the cell (the reason is on its page); `failed`: no recipe gave values. An empty "
         "entry: not run. Where machines disagree, each machine's answer is followed by the first "
         "characters of its id.", "",

@@ -197,6 +197,7 @@ class Stack:
     per_machine: dict              # {machine: weakest bitwise recipe there, or None}
     processes: int | None          # fresh processes behind the answer's verdict (fewest of its machines)
     travel: object | None          # the Portability item of the answer's recipe (several machines)
+    notes: tuple = ()              # ladders that are not monotone: "machine: not monotone: ..."
 
     @property
     def api(self) -> str:
@@ -233,7 +234,10 @@ def stacks(found, minimal, ports) -> list:
             counts = [o.replays for o in members if o.recipe == answer and o.replays]
             processes = min(counts) if counts else None
         travel = next((i for i in ports.get((cell, scenario), []) if i.recipe == answer), None)
-        result.append(Stack(cell, scenario, members, machines, answer, per, processes, travel))
+        notes = tuple(f"{tables.short(m)}: {minimal[(cell, scenario, m)].bitwise_ladder.note('bitwise')}"
+                      for m in machines if minimal.get((cell, scenario, m)) is not None
+                      and not minimal[(cell, scenario, m)].monotone)
+        result.append(Stack(cell, scenario, members, machines, answer, per, processes, travel, notes))
     return sorted(result, key=lambda s: (cell_sort_key(s.members[0].cell), s.scenario))
 
 
@@ -247,8 +251,11 @@ def travel_text(stack) -> tuple:
     if item.kind == "portable":
         return "travels", "travels", f"the same doubles on all {len(stack.machines)} machines"
     if item.kind == "differs":
-        return "differs", f"differs {item.digits}d", (f"each machine repeats itself, but the machines' "
-                                                     f"doubles differ after {item.digits} digits")
+        long = f"each machine repeats itself, but the machines' doubles differ after {item.digits} digits"
+        if item.explained:   # the lists split along the machines' classes (derive/classes.py)
+            by_class = " / ".join(f"{c}: {', '.join(tables.short(m) for m in ms)}" for c, ms in item.classes)
+            return "differs", f"differs {item.digits}d by class", f"{long}, along their classes: {by_class}"
+        return "differs", f"differs {item.digits}d", long
     return "differs", item.kind, item.kind
 
 
@@ -281,6 +288,8 @@ def answer_html(rs, stack) -> str:
         calls, _ = calls_of(rs, stack.machines[0], stack.cell, stack.scenario, stack.answer)
         more = (f'<details><summary>calls</summary>{codes(calls) if calls else "nothing to call"} '
                 f'<a href="recipes.html#{quote(stack.answer)}">recipe</a></details>')
+        if stack.notes:
+            more += "<details><summary>not monotone</summary>" + E("; ".join(stack.notes)) + "</details>"
         return f'<td class="answer">{head}{more}</td>'
     reason = tables.failure_reason(stack.members)
     bitwise_somewhere = [m for m, r in stack.per_machine.items() if r]
@@ -359,6 +368,11 @@ def answer_sentences(rows) -> list:
                 travel = f"the doubles travel: the same on every machine ({measured})"
             elif not portable:
                 travel = f"the doubles differ between machines, agreeing to {digits} digits ({measured})"
+                splits = sorted({" / ".join(f"{c} ({', '.join(tables.short(m) for m in ms)})"
+                                            for c, ms in s.travel.classes)
+                                 for s in several if s.travel.explained})
+                if splits:
+                    travel += "; they split along the machine classes: " + "; ".join(splits)
             else:
                 travel = (f"the same doubles on every machine for {len(portable)} of {measured}; the others "
                           f"agree to {digits} digits")
@@ -372,13 +386,13 @@ def answers_html(rows) -> list:
             f"<b>{E(label)}</b> {E(text)}</li>" for api, label, text in answer_sentences(rows)]
 
 
-def grid_stacks(found, builtin=()) -> tuple:
+def grid_stacks(found, builtin=(), infos=None) -> tuple:
     """(stacks, scenarios, main scenario) of the grid: users' example scenarios left out."""
     users = user_scenarios(found, builtin)
     shown = [o for o in found if o.scenario not in users]
     minimal = {(m.cell, m.scenario, m.machine): m for m in minimal_recipes(shown)}
     ports = {}
-    for item in portability(shown):
+    for item in portability(shown, infos):
         ports.setdefault((item.cell, item.scenario), []).append(item)
     rows = stacks(shown, minimal, ports)
     scenarios = sorted({s.scenario for s in rows}, key=lambda n: (n != MAIN_SCENARIO, n))
@@ -404,7 +418,7 @@ def index_page(rs, found, prov, builtin=(), present=()) -> str:
     users = user_scenarios(found, builtin)
     shown = [o for o in found if o.scenario not in users]
     recipes = recipes_present(shown)
-    rows, scenarios, main = grid_stacks(found, builtin)
+    rows, scenarios, main = grid_stacks(found, builtin, rs.machine_infos())
     head = ('<th class="stack" scope="col">stack</th><th scope="col" class="answer">answer: weakest bitwise '
             'recipe, processes, across machines</th>'
             + "".join(f'<th scope="col" class="rc r-{E(r)}"><a href="recipes.html#{quote(r)}">{E(r)}</a></th>'
@@ -530,7 +544,7 @@ def machines_page(rs, found, prov) -> str:
         parts.append(f"<p>{len({o.cell_name for o in mine})} cells; outcomes: "
                      + ", ".join(f"{counts[c]} {c}" for c in VERDICT_CLASSES if c in counts)
                      + f'. <a href="index.html?machine={quote(machine)}">The matrix on this machine</a>.</p>')
-    items = portability(found)
+    items = portability(found, rs.machine_infos())
     parts.append("<h2 id=\"portability\">Across machines</h2>")
     if items:
         headers, rows = tables.portability_rows(items, {})
@@ -659,7 +673,7 @@ def build(rs, found: list, out: Path, commit=None, figures=(), builtin=None, sta
         target / "figures.html": figures_page(prov, present),
         target / "ladders.html": page("Ladders", site_ladders.body(
             [o for o in found if o.scenario not in user_scenarios(found, builtin)],
-            grid_stacks(found, builtin)[2], cell_href, matrix_tags()), prov),
+            grid_stacks(found, builtin, rs.machine_infos())[2], cell_href, matrix_tags()), prov),
         target / "data" / "grid.csv": grid_csv(data),
         target / "data" / "grid.json": grid_json(data),
     }

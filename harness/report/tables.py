@@ -112,8 +112,8 @@ def matrix_rows(found: list, portability_items=None, machine_column=True, device
         installs = [o.install_seconds for o in members if o.install_seconds is not None]
         row += [_seconds(sorted(runs)[len(runs) // 2] if runs else None),
                 _seconds(max(installs) if installs else None)]
-        for attribute in ("bitwise", "six_digits"):
-            texts = {m: getattr(minimal[(cell, scenario, m)], attribute) or NONE
+        for attribute in ("bitwise_text", "six_digits_text"):
+            texts = {m: getattr(minimal[(cell, scenario, m)], attribute)(NONE)
                      for m in machines if (cell, scenario, m) in minimal}
             row.append(_per_machine(texts) or NONE)
         row.append(failure_reason(members))
