@@ -505,7 +505,7 @@ def cmd_identify(args) -> int:
     except identify.IdentifyError as exc:
         raise CommandError(str(exc) + (" (binary input: only its printable runs were read)" if binary else "")) from None
     labels = {m: rs.machine_label(m) for m in rs.machine_ids()}
-    print(identify_report.report(printed, matches, args.top, labels, binary))
+    print(identify_report.report(printed, matches, args.top, labels, binary, rs.machine_infos()))
     return 0 if identify.found_them(matches) else 1
 
 

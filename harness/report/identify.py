@@ -1,6 +1,7 @@
 """`harness identify` answers as text (formatting only)."""
 from __future__ import annotations
 
+from ..derive import classes
 from ..derive import verdicts
 from . import render
 
@@ -64,7 +65,18 @@ def accounting(match, printed) -> list:
     return lines
 
 
-def report(printed: list, matches: list, limit: int, labels: dict, binary: bool = False) -> str:
+def class_of(outcome, infos: dict | None) -> str:
+    """The machine's class for the stack of a match (derive/classes.py), or '?' unknown."""
+    info = (infos or {}).get(outcome.machine)
+    if info is None:
+        return "?"
+    tf = outcome.codepath.get("tensorflow") if isinstance(outcome.codepath, dict) else None
+    seen = tf.get("onednn_on") if isinstance(tf, dict) and isinstance(tf.get("onednn_on"), bool) else None
+    return classes.cell_class(info, outcome.cell, seen)
+
+
+def report(printed: list, matches: list, limit: int, labels: dict, binary: bool = False,
+           infos: dict | None = None) -> str:
     lines = [f"read {len(printed)} number(s): " + ", ".join(p.text for p in printed[:12])
              + (" ..." if len(printed) > 12 else "")
              + f" (printed with {min(p.significant for p in printed)}-{max(p.significant for p in printed)}"
@@ -87,9 +99,10 @@ def report(printed: list, matches: list, limit: int, labels: dict, binary: bool 
                     f"{len(printed)} read are accounted for below")
     lines += ["", f"{heading}: {best} — {meaning}", ""]
     lines.append(render.markdown_table(
-        ["match", "digits", "cell", "recipe", "scenario", "machine", "fingerprint", "repeats", "record"],
+        ["match", "digits", "cell", "recipe", "scenario", "machine", "class", "fingerprint", "repeats", "record"],
         [[_match_text(m), render.digits_text(m.digits), m.outcome.cell_name, m.outcome.recipe,
           m.outcome.scenario, f"{m.outcome.machine} ({labels.get(m.outcome.machine, '?')})",
+          class_of(m.outcome, infos),
           render.code(verdicts.fingerprint(m.values)), f"{m.offset + 1}-{m.last + 1}",
           render.code(m.outcome.record)] for m in shown]))
     if len(group) > len(shown):
@@ -102,6 +115,12 @@ def report(printed: list, matches: list, limit: int, labels: dict, binary: bool 
         lines += ["", f"{len(group)} record(s) give these numbers at the printed precision, from "
                   f"{len(pairs)} (cell, machine) pair(s): "
                   + "; ".join(f"{cell} on {machine[:10]}" for cell, machine in pairs)]
+        by_class = {}
+        for m in group:
+            by_class.setdefault(class_of(m.outcome, infos), set()).add(m.outcome.machine[:4])
+        lines.append("machine classes that gave them: " + "; ".join(
+            f"{c} ({', '.join(sorted(ms))})" for c, ms in sorted(by_class.items()))
+            + " — another machine of the same class is expected to give them too")
         if len(prints) > 1:
             lines.append(f"they hold {len(prints)} different lists ({', '.join(prints)}): the printed "
                          "digits cannot tell them apart; more digits (or more repeats) would")
