@@ -54,3 +54,24 @@ def test_portability_groups_are_explained_when_they_split_along_classes():
     item, = portability.portability(found, INFO)
     assert item.kind == "differs" and not item.explained
     assert "MKL" not in portability.label(item)
+
+
+def test_the_portable_base_rule_is_the_workers():
+    from harness.execute import worker
+    for api in worker.APIS:
+        for backend in worker.BACKENDS:
+            assert portability.portable_base(api, backend) == worker.portable_base(api, backend)
+
+
+def test_portable_is_set_against_every_machines_base_recipe():
+    tf11 = dict(TF11, api="keras2")
+    def rec(machine, cell, recipe, values, seconds):
+        found = verdicts.verdict(recipe, [{"status": "ok", "values": values}] * 5)
+        return Outcome(machine, cell, "canonical_mlp", recipe, found, tuple(values), "r", None, False, True,
+                       5, {}, seconds, None, None, None, (tuple(values),) * 5)
+    found = [rec(INTEL, tf11, "strict", [0.5, 0.25], 10.0), rec(AMD_AVX2, tf11, "strict", [0.5, 0.2500001], 8.0),
+             rec(AMD_AVX2, tf11, "portable", [0.5, 0.2500001], 10.0)]
+    row, = portability.pinned(found)
+    assert row.same_as_full == (AMD_AVX2,) and row.cost == 1.25
+    (fp, machines, digits), = row.other_full
+    assert machines == (INTEL,) and digits == 6

@@ -107,3 +107,52 @@ def summary(items: list) -> dict:
     for item in items:
         counts[item.kind] = counts.get(item.kind, 0) + 1
     return counts
+
+
+@dataclasses.dataclass(frozen=True)
+class PinnedRow:
+    """What the `portable` recipe gives on one machine against every machine's `full` list."""
+
+    cell: str
+    scenario: str
+    machine: str
+    verdict: verdicts.Verdict
+    fingerprint: str | None
+    same_as_full: tuple       # machines whose `full` gives the same doubles
+    other_full: tuple         # ((fingerprint, machines, digits to portable's list), ...)
+    cost: float | None        # seconds per process, portable / full, on this machine
+
+
+def portable_base(api: str, backend: str) -> str:
+    """The recipe `portable` builds on (the worker's portable_base; a test keeps them equal)."""
+    return "strict" if (api == "keras2" and backend == "tensorflow") else "full"
+
+
+def pinned(found: list) -> list:
+    """For every `portable` outcome with values: which machines' base recipe (`full`, or `strict`
+    on standalone Keras 2 + TensorFlow) lists it equals, how far the others are, and what the pins
+    cost against the base recipe on the same machine."""
+    full = {}
+    for o in found:
+        base = portable_base(o.cell.get("api"), o.cell.get("backend"))
+        if o.recipe == base and o.values is not None and o.verdict.name == "bitwise":
+            full.setdefault((o.cell_name, o.scenario), []).append(o)
+    rows = []
+    for o in found:
+        if o.recipe != "portable":
+            continue
+        mine = verdicts.fingerprint(o.values) if o.values is not None else None
+        same, other = [], {}
+        for f in full.get((o.cell_name, o.scenario), []):
+            fp = verdicts.fingerprint(f.values)
+            if fp == mine:
+                same.append(f.machine)
+            elif o.values is not None:
+                other.setdefault(fp, ([], verdicts.list_digits(o.values, f.values)))[0].append(f.machine)
+        base = next((f for f in full.get((o.cell_name, o.scenario), []) if f.machine == o.machine), None)
+        cost = (o.seconds_per_run / base.seconds_per_run
+                if base is not None and o.seconds_per_run and base.seconds_per_run else None)
+        rows.append(PinnedRow(o.cell_name, o.scenario, o.machine, o.verdict, mine, tuple(sorted(same)),
+                              tuple((fp, tuple(sorted(ms)), d) for fp, (ms, d) in sorted(other.items())),
+                              cost))
+    return rows

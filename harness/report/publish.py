@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..derive import agreement, samples, verdicts
 from ..derive.devices import compare_devices
-from ..derive.portability import portability
+from ..derive.portability import pinned as pinned_rows, portability
 from ..matrix import RECIPES
 from . import ablation as ablation_report
 from . import agreement as agreement_report
@@ -225,7 +225,7 @@ def _failures(failures: list, what: str) -> list:
          for f in failures])]
 
 
-def portability_markdown(rs, items: list) -> str:
+def portability_markdown(rs, items: list, found: list | None = None) -> str:
     machines = sorted({m for i in items for m in i.machines})
     lines = ["# Portability across machines", "",
              "For every (cell, scenario, recipe) with records on two or more machines: `portable` when "
@@ -236,7 +236,31 @@ def portability_markdown(rs, items: list) -> str:
     lines += [f"- `{m}`: {render.markdown_text(rs.machine_label(m))}" for m in machines]
     headers, rows = tables.portability_rows(items, {})
     lines += ["", render.markdown_table(headers, rows) if rows else "No cell has records on two machines yet."]
+    if found is not None:
+        lines += ["", *pinned_markdown(found)]
     return "\n".join(lines) + "\n"
+
+
+def pinned_markdown(found: list) -> list:
+    """The `portable` recipe against every machine's `full` (docs/codepath.md)."""
+    rows = pinned_rows(found)
+    lines = ["## The `portable` recipe", "",
+             "`portable` is `full` (standalone Keras 2 + TensorFlow: `strict`) plus the pins that make a "
+             "stack take one code path on every x86_64 CPU (`TF_ENABLE_ONEDNN_OPTS=0`, "
+             "`MKL_CBWR=COMPATIBLE`; docs/codepath.md). Per machine that ran it: its verdict, the "
+             "machines whose base recipe (`full`; `strict` on standalone Keras 2 + TensorFlow) gives the "
+             "same doubles, those where it differs (with the digits shared), and its seconds per "
+             "process against the base recipe on the same machine."]
+    if not rows:
+        return lines + ["", "No `portable` records yet."]
+    table = [[render.code(r.cell), r.scenario, render.code(r.machine[:4]), verdicts.label(r.verdict),
+              ", ".join(m[:4] for m in r.same_as_full) or "none",
+              "; ".join(f"`{fp}` {', '.join(m[:4] for m in ms)} ({verdicts.digits_words(d)})"
+                        for fp, ms, d in r.other_full) or "—",
+              f"{r.cost:.2f}x" if r.cost is not None else "—"] for r in rows]
+    return lines + ["", render.markdown_table(
+        ["cell", "scenario", "machine", "portable", "same doubles as the base recipe on",
+         "the base recipe differs on", "time vs base"], table)]
 
 
 def devices_markdown(items: list) -> str:
@@ -281,7 +305,7 @@ def publish(rs, found: list, out: Path, readme: Path | None = None, commit: str 
         out / "verdicts.csv": tables.outcome_csv(found),
         out / "matrix.html": to_html(headers, rows, keys, found, legend_text, png,
                                      site.provenance(rs, commit)),
-        out / "portability.md": portability_markdown(rs, items),
+        out / "portability.md": portability_markdown(rs, items, main),
         out / "devices.md": devices_markdown(device_items),
         out / "agreement.md": agreement_text,
         out / "stats.md": stats_text,
