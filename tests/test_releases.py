@@ -337,3 +337,36 @@ def test_the_editor_extends_inline_overrides_adds_missing_ones_and_wraps_long_li
     assert '            "3.9.2"]' in text.splitlines()                       # wrapped, aligned
     assert '            "3.1.1", "3.2.1"]  # [sic]' in text.splitlines()     # the comment stays
     assert "ladder-keras3-torch" in m.get("keras3.2.1-torch2.2.2-python3.11").tags
+
+
+def run_step(project, index):
+    """The scheduled workflow's releases step, as the plan job runs it (bash, .host/bin/python)."""
+    from harness import generated
+    (project / ".host" / "bin").mkdir(parents=True)
+    (project / ".host" / "bin" / "python").symlink_to(sys.executable)
+    output, summary = project / "output.txt", project / "summary.md"
+    environ = {k: v for k, v in os.environ.items() if k != "HARNESS_ROOT"}
+    environ.update(PYTHONPATH=str(ROOT), PIP_INDEX_URL=index, GITHUB_OUTPUT=str(output),
+                   GITHUB_STEP_SUMMARY=str(summary))
+    done = subprocess.run(["bash", "-eo", "pipefail", "-c", generated.releases_script()], cwd=project,
+                          env=environ, capture_output=True, text=True, timeout=120)
+    return done, output.read_text(), summary.read_text()
+
+
+def test_the_workflow_step_adds_the_releases_to_the_matrix(project, index_url):
+    done, output, summary = run_step(project, index_url)
+    assert done.returncode == 0, done.stderr
+    assert output == "found=true\n"
+    assert "keras3.15.1-torch2.15.0-python3.11" in summary
+    assert "keras3.15.1-torch2.15.0-python3.11" in matrix.load(project / "matrix.toml").names()
+    assert "keras3.15.1-torch2.15.0-python3.11" in (project / "tox.ini").read_text()
+
+
+def test_the_workflow_step_keeps_the_committed_matrix_when_the_index_is_away(project):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    done, output, _ = run_step(project, f"http://127.0.0.1:{port}/simple/")
+    assert done.returncode == 0 and output == "found=false\n"
+    assert "::warning::harness releases failed" in done.stdout and "unreachable" in done.stderr
+    assert (project / "matrix.toml").read_text() == MATRIX
