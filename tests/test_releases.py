@@ -243,6 +243,9 @@ def test_write_adds_ladder_versions_and_cells_keeps_the_text_and_syncs(project, 
     kept = iter(text.splitlines())
     assert all(any(line == new for new in kept) for line in old)
     assert 'versions = ["2.13.1", "2.14.0", "2.14.1"]   # the newest patch of each minor' in text
+    # a new cell follows the cell of its stack it was derived from
+    assert text.index('"keras3.15.1-torch2.13.0-python3.11"') < text.index('"keras3.15.1-torch2.15.0-python3.11"') \
+        < text.index('"keras3.15.1-jax0.10.2-python3.11"')
     # the generated files of that project are regenerated
     assert "keras3.15.1-torch2.15.0-python3.11" in (project / "tox.ini").read_text()
     assert (project / ".github/workflows/matrix.yml").is_file()

@@ -53,6 +53,7 @@ class Proposal:
     ladder: str = ""       # the name_template of the ladder it extends ("" = a new [[cell]])
     version: str = ""      # the version appended to that ladder
     override: bool = False  # the ladder's template alone does not give its name and requirements
+    after: str = ""        # the cell it was derived from: a new [[cell]] goes after that one
 
     def as_dict(self) -> dict:
         data = dataclasses.asdict(self)
@@ -202,7 +203,7 @@ def _propose(template, new: dict, known: dict, name: str, matrix_pythons: set, r
     return Proposal(name=name.format(python=python), api=template.api, backend=template.backend,
                     python=python, requirements=_repin(template.requirements, new),
                     reason=reason_of(reason), env=_explicit_env(template),
-                    tags=tuple(t for t in template.tags if t.startswith("ladder-")))
+                    tags=tuple(t for t in template.tags if t.startswith("ladder-")), after=template.name)
 
 
 def find_new(cells, ladders: list, answers: dict) -> list:
@@ -435,16 +436,23 @@ def _cell_block(proposal: Proposal) -> str:
 def _add_cell(text: str, proposal: Proposal) -> str:
     lines = text.splitlines(keepends=True)
     headers = [i for i, line in enumerate(lines) if line.strip().startswith("[")]
-    after = None
+    after = template = None
+
+    def key(body, name, value):
+        return re.search(r"(?m)^\s*" + name + r"\s*=\s*" + re.escape(json.dumps(value)) + r"\s*(#.*)?$", body)
+
     for n, i in enumerate(headers):
         if lines[i].strip() != "[[cell]]":
             continue
         end = headers[n + 1] if n + 1 < len(headers) else len(lines)
         body = "".join(lines[i:end])
-        if re.search(r"(?m)^\s*api\s*=\s*" + re.escape(json.dumps(proposal.api)), body) and \
-                re.search(r"(?m)^\s*backend\s*=\s*" + re.escape(json.dumps(proposal.backend)), body):
-            last = max(k for k in range(i, end) if lines[k].strip() and not lines[k].lstrip().startswith("#"))
+        last = max(k for k in range(i, end) if lines[k].strip() and not lines[k].lstrip().startswith("#"))
+        if proposal.after and key(body, "name", proposal.after):
+            template = last + 1
+        if key(body, "api", proposal.api) and key(body, "backend", proposal.backend) \
+                and not key(body, "device", "gpu") and not re.search(r"(?m)^\s*env\s*=", body):
             after = last + 1
+    after = template or after
     block = _cell_block(proposal)
     if after is None:
         prefix = text if text.endswith("\n") or not text else text + "\n"
