@@ -131,6 +131,14 @@ class IndexHandler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         IndexHandler.accepts.append(self.headers.get("Accept"))
+        if self.path.startswith("/html/"):          # an index that only speaks PEP 503 HTML
+            body = b"<html><body><a href='keras-3.15.1.tar.gz'>keras-3.15.1.tar.gz</a></body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         parts = self.path.strip("/").split("/")
         source = INDEX / f"{parts[-1]}.json" if len(parts) == 2 and parts[0] == "simple" else None
         if source is None or not source.is_file():
@@ -373,3 +381,33 @@ def test_the_workflow_step_keeps_the_committed_matrix_when_the_index_is_away(pro
     assert done.returncode == 0 and output == "found=false\n"
     assert "::warning::harness releases failed" in done.stdout and "unreachable" in done.stderr
     assert (project / "matrix.toml").read_text() == MATRIX
+
+
+def test_an_index_that_answers_html_only_is_named(project, index_url):
+    done = harness(project, "releases", "--index-url", index_url.replace("/simple/", "/html/"))
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert "answered text/html, not the JSON simple API (PEP 691)" in done.stderr
+
+
+def test_an_index_that_never_answers_times_out(project):
+    with socket.socket() as silent:           # accepts connections (backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        done = harness(project, "releases", "--index-url", f"http://127.0.0.1:{port}/simple/",
+                       "--timeout", "1")
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert "no answer within 1 s" in done.stderr
+
+
+def test_the_real_index_when_reachable():
+    """The recorded answers have the live index's shape: PyPI's keras answer, parsed the same way
+    (skipped where PyPI cannot be reached, e.g. an offline CI runner)."""
+    from harness.provision import index
+    try:
+        files = index.project_files("keras", index.PYPI_SIMPLE, timeout=20)
+    except index.IndexUnreachable as exc:
+        pytest.skip(f"PyPI not reachable here: {exc}")
+    live = releases.releases(files)
+    assert "3.15.1" in live and "3.11" in live["3.15.1"].pythons
+    assert set(releases.releases(recorded("keras"))) <= set(live)

@@ -52,6 +52,8 @@ def project_files(name: str, url: str, timeout: float = 30.0) -> list:
     except urllib.error.HTTPError as exc:
         raise IndexUnreachable(f"{where}: HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
+        if isinstance(exc.reason, (socket.timeout, TimeoutError)):
+            raise IndexUnreachable(f"{where}: no answer within {timeout:g} s") from None
         reason = exc.reason.strerror if isinstance(exc.reason, OSError) and exc.reason.strerror \
             else exc.reason
         raise IndexUnreachable(f"{where}: unreachable ({reason})") from None
