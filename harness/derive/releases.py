@@ -176,10 +176,13 @@ def _explicit_env(cell) -> tuple:
 def _python(preferred: str, offered: set, matrix_pythons: set):
     if preferred in offered:
         return preferred
+
     def number(version):
         major, minor = version.split(".")
         return int(major) * 100 + int(minor)
-    usable = sorted(offered & matrix_pythons or offered, key=lambda p: (abs(number(p) - number(preferred)), -number(p)))
+
+    usable = sorted(offered & matrix_pythons or offered,
+                    key=lambda p: (abs(number(p) - number(preferred)), -number(p)))
     return usable[0] if usable else None
 
 
@@ -261,7 +264,8 @@ def find_new(cells, ladders: list, answers: dict) -> list:
         if tf is not None:
             consider(_template(group, ("tensorflow",)), {"tensorflow": tf.version},
                      f"tf.keras-tensorflow{tf.version}-python{{python}}",
-                     lambda why: f"newest patch of TensorFlow {'.'.join(map(str, minor))} under tf.keras: {why}")
+                     lambda why: f"newest patch of TensorFlow {'.'.join(map(str, minor))} "
+                                 f"under tf.keras: {why}")
     return proposals
 
 
@@ -400,7 +404,8 @@ def _add_to_ladder(text: str, proposal: Proposal) -> str:
     block = block[:last] + insert + block[last:]
     close += len(insert)
     if proposal.override:
-        entry = f"{json.dumps(proposal.version)} = {_toml({'name': proposal.name, 'requirements': list(proposal.requirements)})}"
+        fields = {"name": proposal.name, "requirements": list(proposal.requirements)}
+        entry = f"{json.dumps(proposal.version)} = {_toml(fields)}"
         sub = re.search(r"(?m)^[ \t]*\[ladder\.overrides\][ \t]*(#.*)?$", block)
         inline = re.search(r"(?m)^[ \t]*overrides[ \t]*=[ \t]*\{", block)
         if sub:
