@@ -571,9 +571,12 @@ def cmd_releases(args) -> int:
     from .provision import index
     path = Path(args.matrix or matrix.default_path())
     try:
-        asked, found = releases.find(path, args.index_url, args.timeout)
+        asked, found, missing = releases.find(path, args.index_url, args.timeout)
     except index.IndexUnreachable as exc:
         raise CommandError(str(exc)) from None
+    for name in missing:
+        print(f"warning: {asked} has no project {name} (HTTP 404); its releases are not compared",
+              file=sys.stderr)
     synced, note = [], ""
     if args.write and found:
         try:
@@ -585,7 +588,7 @@ def cmd_releases(args) -> int:
         else:
             note = f"{path} is not this project's matrix; run `harness sync` where it is"
     if args.json:
-        print(json.dumps({"index": asked, "new": [p.as_dict() for p in found],
+        print(json.dumps({"index": asked, "missing": missing, "new": [p.as_dict() for p in found],
                           "written": bool(args.write and found), "synced": synced,
                           "note": note}, indent=1))
         return 1 if found else 0

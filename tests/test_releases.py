@@ -126,8 +126,10 @@ def answers():
 
 
 class IndexHandler(http.server.BaseHTTPRequestHandler):
-    """/simple/NAME/ answers the recorded PEP 691 JSON of NAME; everything else is 404."""
+    """/simple/NAME/ answers the recorded PEP 691 JSON of NAME (/FOLDER/NAME/ that of another
+    folder of answers); everything else is 404."""
     accepts = []
+    folders = {"simple": INDEX}
 
     def do_GET(self):
         IndexHandler.accepts.append(self.headers.get("Accept"))
@@ -140,7 +142,8 @@ class IndexHandler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(body)
             return
         parts = self.path.strip("/").split("/")
-        source = INDEX / f"{parts[-1]}.json" if len(parts) == 2 and parts[0] == "simple" else None
+        folder = self.folders.get(parts[0]) if len(parts) == 2 else None
+        source = folder / f"{parts[1]}.json" if folder else None
         if source is None or not source.is_file():
             self.send_error(404)
             return
@@ -381,6 +384,24 @@ def test_the_workflow_step_keeps_the_committed_matrix_when_the_index_is_away(pro
     assert done.returncode == 0 and output == "found=false\n"
     assert "::warning::harness releases failed" in done.stdout and "unreachable" in done.stderr
     assert (project / "matrix.toml").read_text() == MATRIX
+
+
+def test_a_project_the_index_lacks_is_a_warning_not_an_error(project, index_url, tmp_path):
+    """A mirror without torch: the other projects are still compared."""
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    for source in INDEX.glob("*.json"):
+        if source.stem != "torch":
+            (mirror / source.name).write_bytes(source.read_bytes())
+    IndexHandler.folders["mirror"] = mirror
+    done = harness(project, "releases", "--index-url", index_url.replace("/simple/", "/mirror/"), "--json")
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"warning: {index_url.replace('/simple/', '/mirror/')} has no project torch (HTTP 404); "
+        "its releases are not compared"]
+    report = json.loads(done.stdout)
+    assert report["missing"] == ["torch"]
+    assert {c["name"] for c in report["new"]} == set(EXPECTED) - {"keras3.15.1-torch2.15.0-python3.11"}
 
 
 def test_an_index_that_answers_html_only_is_named(project, index_url):

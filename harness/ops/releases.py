@@ -16,12 +16,13 @@ class WriteRefused(ValueError):
 
 
 def find(matrix_path: Path, url: str | None = None, timeout: float = 30.0):
-    """(the index asked, the proposals) for the matrix at `matrix_path`."""
+    """(the index asked, the proposals, the projects the index does not have) for a matrix file."""
     m = matrix.load(matrix_path)
     data = tomllib.loads(Path(matrix_path).read_text())
     base = index.index_url(url)
     answers = index.fetch(derive_releases.PROJECTS, base, timeout)
-    return index.shown(base), derive_releases.find_new(m.cells, data.get("ladder", []), answers)
+    missing = [name for name in derive_releases.PROJECTS if name not in answers]
+    return index.shown(base), derive_releases.find_new(m.cells, data.get("ladder", []), answers), missing
 
 
 def write(matrix_path: Path, proposals: list) -> matrix.Matrix:

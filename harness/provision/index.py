@@ -21,6 +21,10 @@ MAX_BYTES = 64 * 1024 * 1024      # the largest answer read for one project
 class IndexUnreachable(RuntimeError):
     """The index could not be asked or gave no usable answer (one line for the user)."""
 
+    def __init__(self, message, status=None):
+        super().__init__(message)
+        self.status = status      # the HTTP status when the index answered with an error
+
 
 def index_url(explicit: str | None = None) -> str:
     """The simple index to ask: the option, else $PIP_INDEX_URL, else PyPI; ends with '/'."""
@@ -50,7 +54,7 @@ def project_files(name: str, url: str, timeout: float = 30.0) -> list:
             kind = answer.headers.get_content_type()
             body = answer.read(MAX_BYTES + 1)
     except urllib.error.HTTPError as exc:
-        raise IndexUnreachable(f"{where}: HTTP {exc.code} {exc.reason}") from None
+        raise IndexUnreachable(f"{where}: HTTP {exc.code} {exc.reason}", exc.code) from None
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, (socket.timeout, TimeoutError)):
             raise IndexUnreachable(f"{where}: no answer within {timeout:g} s") from None
@@ -78,6 +82,17 @@ def project_files(name: str, url: str, timeout: float = 30.0) -> list:
 
 
 def fetch(names, url: str | None = None, timeout: float = 30.0) -> dict:
-    """Every project's files, by project name."""
+    """Every project's files, by project name; a project the index does not have (404) is left
+    out, unless it has none of them (then the URL is wrong: the first 404 is raised)."""
     base = index_url(url)
-    return {name: project_files(name, base, timeout) for name in names}
+    found, first_missing = {}, None
+    for name in names:
+        try:
+            found[name] = project_files(name, base, timeout)
+        except IndexUnreachable as exc:
+            if exc.status != 404:
+                raise
+            first_missing = first_missing or exc
+    if not found and first_missing is not None:
+        raise first_missing
+    return found
