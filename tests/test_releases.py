@@ -432,3 +432,34 @@ def test_the_real_index_when_reachable():
     live = releases.releases(files)
     assert "3.15.1" in live and "3.11" in live["3.15.1"].pythons
     assert set(releases.releases(recorded("keras"))) <= set(live)
+
+
+def test_the_weekly_run_adds_releases_and_every_later_job_uses_that_matrix():
+    """The generated workflow: the plan job's releases step runs on the schedule only and hands
+    matrix.toml and tox.ini on; the cell jobs, publish and propose take them; the pull request
+    carries them; a proposal is made when releases were added even if no record changed."""
+    import re
+    from harness import generated
+    text = generated.workflow(matrix.load(ROOT / "matrix.toml"))
+    body = text.split("\njobs:\n", 1)[1]
+    parts = re.split(r"(?m)^  ([A-Za-z0-9_-]+):\n", body)
+    jobs = dict(zip(parts[1::2], parts[2::2]))
+    plan = jobs["plan"]
+    step = plan.split("      - id: releases\n", 1)[1]
+    assert step.startswith("        name: releases the matrix lacks, added to it (weekly run)\n"
+                           "        if: ${{ github.event_name == 'schedule' }}\n")
+    assert "harness releases --write" in step.split("      - id: plan")[0]
+    assert plan.index("harness releases --write") < plan.index("harness list --json")
+    assert "          name: matrix\n          path: |\n            matrix.toml\n            tox.ini\n" in plan
+    assert "      releases: ${{ steps.releases.outputs.found }}\n" in plan
+    download = "        with:\n          name: matrix\n          path: .\n"
+    users = [name for name in jobs if name.startswith("cells-")] + ["publish", "propose"]
+    assert len(users) > 2
+    for name in users:
+        assert download in jobs[name], name
+        if name != "propose":
+            assert jobs[name].index(download) < jobs[name].index("- name: orchestrator"), name
+    assert "needs.plan.outputs.releases == 'true'" in jobs["publish"].split("    steps:")[0]
+    assert "            results/\n            README.md\n            matrix.toml\n            tox.ini\n" \
+        in jobs["propose"]
+    assert "tests" in jobs and download not in jobs["tests"]      # the suite tests the commit
