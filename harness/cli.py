@@ -561,6 +561,64 @@ def cmd_machine(args) -> int:
     return 0
 
 
+def p_releases(p):
+    p.add_argument("--index-url", metavar="URL",
+                   help="simple index to ask (PEP 691 JSON; default: $PIP_INDEX_URL, else PyPI)")
+    p.add_argument("--timeout", type=positive_float, default=30.0,
+                   help="seconds to wait for each answer of the index (default 30)")
+    p.add_argument("--write", action="store_true",
+                   help="add the new cells to the matrix file (ladder versions or [[cell]] tables), "
+                        "then regenerate the generated files")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def cmd_releases(args) -> int:
+    """Exit 0: the matrix has every release; 1: new releases found (written with --write); 2: error."""
+    from . import generated
+    from .ops import releases
+    from .provision import index
+    path = Path(args.matrix or matrix.default_path())
+    try:
+        asked, found, missing = releases.find(path, args.index_url, args.timeout)
+    except index.IndexUnreachable as exc:
+        raise CommandError(str(exc)) from None
+    for name in missing:
+        print(f"warning: {asked} has no project {name} (HTTP 404); its releases are not compared",
+              file=sys.stderr)
+    synced, note = [], ""
+    if args.write and found:
+        try:
+            edited = releases.write(path, found)
+        except releases.WriteRefused as exc:
+            raise CommandError(str(exc)) from None
+        if path.resolve() == (paths.root() / "matrix.toml").resolve():
+            synced = [str(p) for p in generated.write_all(edited)]
+        else:
+            note = f"{path} is not this project's matrix; run `harness sync` where it is"
+    if args.json:
+        print(json.dumps({"index": asked, "missing": missing, "new": [p.as_dict() for p in found],
+                          "written": bool(args.write and found), "synced": synced,
+                          "note": note}, indent=1))
+        return 1 if found else 0
+    if not found:
+        print(f"{asked}: the matrix has every release it follows")
+        return 0
+    print(f"{asked}: {len(found)} new cell(s)")
+    for p in found:
+        where = f"ladder {p.ladder} + {p.version}" + (" (override)" if p.override else "") \
+            if p.ladder else "new [[cell]]"
+        print(f"  {p.name:45s} python {p.python:5s} {' '.join(p.requirements)}")
+        print(f"      {p.reason}; {where}")
+    if args.write:
+        print(f"wrote {path}")
+        for written in synced:
+            print(f"wrote {written}")
+        print(note or "generated files regenerated (harness sync)")
+    else:
+        print("add them with `harness releases --write`")
+    return 1
+
+
 COMMANDS = {
     "list": (p_list, cmd_list, "list the cells of the matrix"),
     "check": (p_check, cmd_check, "validate the matrix, interpreters and generated files"),
@@ -577,6 +635,8 @@ COMMANDS = {
     "identify": (p_identify, cmd_identify, "which recorded stack, recipe and machine produced these numbers"),
     "ablate": (p_ablate, cmd_ablate, "leave each call of a bitwise recipe out in turn: which calls are needed"),
     "machine": (p_machine, cmd_machine, "this machine's id, class and the facts behind its code paths"),
+    "releases": (p_releases, cmd_releases, "releases on the package index that the matrix lacks "
+                                           "(exit 1 when there are; --write adds them)"),
 }
 
 

@@ -77,6 +77,10 @@ PR_PATHS = ("matrix.toml", "scenarios/**", "harness/**", "pyproject.toml", WORKF
 FAST_LANE = "not e2e and not browser and not oldpython"
 SCREENSHOTS = "site-screenshots"
 ARTIFACTS = "artifacts"
+# The weekly run's matrix: the plan job adds the releases the matrix lacks (`harness releases
+# --write`, which also regenerates tox.ini) and hands these files to every later job.
+MATRIX_ARTIFACT = "matrix"
+MATRIX_FILES = ("matrix.toml", "tox.ini")
 
 
 def tox_ini(m: Matrix) -> str:
@@ -246,6 +250,27 @@ plan() {{  # group id, jq filter of its cells
 {calls}"""
 
 
+def releases_script() -> str:
+    """The weekly run's first step: add the releases the matrix lacks (exit 1 of `harness releases
+    --write`); an index that does not answer leaves the committed matrix, with a warning."""
+    return """status=0
+.host/bin/python -m harness releases --write > releases.txt || status=$?
+if [ "$status" -gt 1 ]; then
+  echo "::warning::harness releases failed (see the log); this run uses the committed matrix"
+fi
+echo "found=$([ "$status" -eq 1 ] && echo true || echo false)" >> "$GITHUB_OUTPUT"
+{ echo '### Releases the matrix lacked'; echo '```'; cat releases.txt; echo '```'; } >> "$GITHUB_STEP_SUMMARY"
+"""
+
+
+def _matrix_download() -> str:
+    """The step that gives a job the matrix the plan job used (with the releases it added)."""
+    return (f"      - uses: {uses('download-artifact')}\n"
+            "        with:\n"
+            f"          name: {MATRIX_ARTIFACT}\n"
+            "          path: .\n")
+
+
 def shard_script() -> str:
     """The shard step: this part of the group's cells, into the job's own results directory.
     Reads CELLS, SHARD (I/N) and RUN_ARGS."""
@@ -308,8 +333,18 @@ def _plan_job(m: Matrix, found: list) -> str:
       contents: read
     outputs:
       run_args: ${{{{ steps.plan.outputs.run_args }}}}
+      releases: ${{{{ steps.releases.outputs.found }}}}
 {outputs}    steps:
-{_checkout()}{_indent(_setup_uv(None), 6)}{_orchestrator()}      - id: plan
+{_checkout()}{_indent(_setup_uv(None), 6)}{_orchestrator()}      - id: releases
+        name: releases the matrix lacks, added to it (weekly run)
+        if: ${{{{ github.event_name == 'schedule' }}}}
+        run: |
+{_indent(releases_script(), 10)}      - uses: {uses('upload-artifact')}
+        with:
+          name: {MATRIX_ARTIFACT}
+          path: |
+{"".join(f"            {name}{chr(10)}" for name in MATRIX_FILES)}          retention-days: 30
+      - id: plan
         env:
           EVENT: ${{{{ github.event_name }}}}
           TAG: ${{{{ inputs.tag }}}}
@@ -358,7 +393,7 @@ def _group_job(g: Group) -> str:
       matrix:
         shard: ${{{{ fromJSON(needs.plan.outputs.{out}_shards) }}}}
     steps:
-{_checkout()}{_indent(_setup_uv(f"{g.id}-${{{{ matrix.shard }}}}"), 6)}{pip_cache}{_orchestrator(pythons=uv_pythons)}      - name: run the shard's cells
+{_checkout()}{_matrix_download()}{_indent(_setup_uv(f"{g.id}-${{{{ matrix.shard }}}}"), 6)}{pip_cache}{_orchestrator(pythons=uv_pythons)}      - name: run the shard's cells
         timeout-minutes: {timeout - RUN_MARGIN}
         env:
           CELLS: ${{{{ needs.plan.outputs.{out}_cells }}}}
@@ -386,9 +421,9 @@ def _publish_job(found: list) -> str:
     permissions:
       contents: read
     outputs:
-      changed: ${{{{ steps.diff.outputs.changed }}}}
+      changed: ${{{{ steps.diff.outputs.changed == 'true' || needs.plan.outputs.releases == 'true' }}}}
     steps:
-{_checkout(full_history=True)}{_indent(_setup_uv(None), 6)}{_orchestrator("[publish]")}      - uses: {uses('download-artifact')}
+{_checkout(full_history=True)}{_matrix_download()}{_indent(_setup_uv(None), 6)}{_orchestrator("[publish]")}      - uses: {uses('download-artifact')}
         with:
           pattern: records-*
           path: {ARTIFACTS}
@@ -479,14 +514,14 @@ def _propose_job() -> str:
         with:
           name: published
           path: .
-      - uses: {uses('create-pull-request')}
+{_matrix_download()}      - uses: {uses('create-pull-request')}
         with:
           branch: matrix/records
           delete-branch: true
           add-paths: |
             results/
             README.md
-          commit-message: "records: scheduled matrix run ${{{{ github.run_id }}}}"
+{"".join(f"            {name}{chr(10)}" for name in MATRIX_FILES)}          commit-message: "records: scheduled matrix run ${{{{ github.run_id }}}}"
           title: "Matrix records: verdicts or fingerprints changed"
           body-path: diff.md
 """
