@@ -104,7 +104,7 @@ def test_two_machines_give_portability_and_per_machine_views(root, tmp_path):
     matrix = (results / "matrix.md").read_text()
     assert "portable: numpy, tutorial, full, strict" in matrix and "differs: strict 6d" in matrix
     # schema-1 records predate recorded inputs: published, marked stale (†), never current
-    assert "bitwise 6e6a5dc0 x3 (provisional) † [b84f] · bitwise beb1d53d x3 (provisional) † [dc84]" in matrix
+    assert "bitwise 6e6a5dc0 x3 (provisional) † [Eigen on Intel: b84f] · bitwise beb1d53d x3 (provisional) † [Eigen on AMD: dc84]" in matrix
     for machine in ("b84f6cf6f9", "dc84521ea4"):
         view = (results / "by-machine" / f"{machine}.md").read_text()
         assert f"`{machine}`" in view and "keras2.0.3-theano0.9.0-python3.6" in view
@@ -146,3 +146,15 @@ def test_publish_refuses_a_missing_or_empty_results_directory_and_keeps_the_read
         assert cli.main(["--results", str(folder), "publish"]) == 2
         assert "error" in capsys.readouterr().err
     assert "keep" in readme.read_text()
+
+
+def test_machines_that_say_the_same_are_grouped_and_named_by_class():
+    from harness.report.tables import _per_machine
+    texts = {"b84f6cf6f9": "bitwise ea719136 x3 (provisional)", "122c9f5a22": "bitwise ea719136 x5",
+             "dc84521ea4": "bitwise e6264cbd x3 (provisional)", "fc9bdb106a": "bitwise e6264cbd x5"}
+    classes = {"b84f6cf6f9": "oneDNN on", "122c9f5a22": "oneDNN on", "dc84521ea4": "oneDNN off",
+               "fc9bdb106a": "oneDNN off"}
+    assert _per_machine(texts, classes) == ("bitwise ea719136 x3/x5 (provisional on b84f) [oneDNN on: b84f 122c]"
+                                            " · bitwise e6264cbd x3/x5 (provisional on dc84) [oneDNN off: dc84 fc9b]")
+    assert _per_machine({"a" * 10: "diverged, 0 digits", "b" * 10: "diverged, 0 digits"}) == "diverged, 0 digits"
+    assert _per_machine({"a" * 10: "bitwise 11111111 x5", "b" * 10: "bitwise 11111111 x10"}) == "bitwise 11111111 x5/x10"

@@ -3,6 +3,8 @@ the portability table and the per-outcome CSV. Formatting only; every value come
 derive (outcomes, verdicts, minimal, portability)."""
 from __future__ import annotations
 
+import re
+
 import csv
 import io
 
@@ -32,12 +34,46 @@ def outcome_label(outcome) -> str:
     return text
 
 
-def _per_machine(values: dict) -> str:
-    """One text when every machine says the same, else 'text [b84f] · text [dc84]'."""
-    distinct = list(dict.fromkeys(values.values()))
-    if len(distinct) <= 1:
-        return distinct[0] if distinct else ""
-    return " · ".join(f"{text} [{short(machine)}]" for machine, text in values.items())
+_COUNTED = re.compile(r"^(bitwise \w+) x(\d+)( \(provisional\))?(.*)$")
+
+
+def _per_machine(values: dict, class_of: dict | None = None) -> str:
+    """One text when every machine says the same, else one text per group of machines that say
+    the same: 'bitwise ea719136 x3 [oneDNN on: 122c b84f] · bitwise e6264cbd x3/x5 [oneDNN off:
+    dc84 fc9b]'. Bitwise verdicts with the same fingerprint group whatever their process counts
+    (the counts are listed, and the machines whose count is provisional); a group whose machines
+    share one class (`class_of`: machine -> class for this stack) is named by it."""
+    groups = {}
+    for machine, text in values.items():
+        found = _COUNTED.match(text)
+        key = (found.group(1) + found.group(4)) if found else text
+        entry = groups.setdefault(key, {"machines": [], "counts": [], "provisional": [], "counted": bool(found)})
+        entry["machines"].append(machine)
+        if found:
+            entry["counts"].append(int(found.group(2)))
+            if found.group(3):
+                entry["provisional"].append(machine)
+    texts = []
+    for key, entry in groups.items():
+        text = key
+        if entry["counted"]:
+            found = _COUNTED.match(values[entry["machines"][0]])
+            counts = "/".join(f"x{c}" for c in sorted(set(entry["counts"])))
+            text = f"{found.group(1)} {counts}"
+            if entry["provisional"]:
+                text += (" (provisional)" if len(entry["provisional"]) == len(entry["machines"]) else
+                         " (provisional on " + " ".join(short(m) for m in entry["provisional"]) + ")")
+            text += found.group(4)
+        texts.append((text, entry["machines"]))
+    if len(texts) == 1:
+        return texts[0][0]
+    parts = []
+    for text, machines in texts:
+        names = " ".join(short(m) for m in machines)
+        shared = {(class_of or {}).get(m) for m in machines}
+        label = f"{shared.pop()}: {names}" if len(shared) == 1 and None not in shared else names
+        parts.append(f"{text} [{label}]")
+    return " · ".join(parts)
 
 
 def _seconds(value) -> str:
@@ -99,9 +135,10 @@ def matrix_rows(found: list, portability_items=None, machine_column=True, device
                 first["numpy"] or NONE, members[0].cell.get("device", "cpu")]
         if machine_column:
             row.append(" ".join(short(m) for m in machines))
+        class_of = {m: c for item in items.get((cell, scenario), []) for c, ms in item.classes for m in ms}
         for recipe in recipes:
             texts = {o.machine: outcome_label(o) for o in members if o.recipe == recipe}
-            row.append(_per_machine(texts) or NONE)
+            row.append(_per_machine(texts, class_of) or NONE)
         if portability_items is not None:
             row.append(portability_summary(items.get((cell, scenario), [])))
         if device_items:
