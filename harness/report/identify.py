@@ -17,7 +17,7 @@ def report(printed: list, matches: list, limit: int, labels: dict) -> str:
              + f" (printed with {min(p.significant for p in printed)}-{max(p.significant for p in printed)}"
              " significant digits)"]
     if not matches:
-        return "\n".join(lines + ["", "no match: no recorded list agrees to 3 digits at two consecutive "
+        return "\n".join(lines + ["", f"no match: no recorded list agrees to {verdicts.AGREE_MIN_DIGITS} digits at two consecutive "
                                        "numbers (different initial weights, data or scenario)"])
     best = matches[0].meaning
     shown = [m for m in matches if m.meaning == best][:limit]
