@@ -14,6 +14,7 @@ import sys
 import nox
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import cli as _cli  # noqa: E402
 from harness import matrix as _matrix  # noqa: E402
 
 nox.options.default_venv_backend = "none"
@@ -47,21 +48,17 @@ def publish(session):
     session.run(HOST, "-m", "harness", "publish", *session.posargs, external=True)
 
 
-def _analysis_session(verb, doc):
+def _verb_session(verb, help_text):
     def session(session):
         session.run(HOST, "-m", "harness", verb, *session.posargs, external=True)
-    session.__doc__ = doc
+    session.__doc__ = f"{help_text[:1].upper()}{help_text[1:]} (nox -s {verb} -- ARGS: harness {verb} ARGS)."
     return session
 
 
-for _verb, _doc in (
-        ("agree", "Cross-environment agreement and lineages (nox -s agree -- --recipe full)."),
-        ("minimal", "Weakest bitwise / 6-digit recipe per cell."),
-        ("stats", "Unseeded statistics, topping up to N values (nox -s stats -- --n 30)."),
-        ("diff", "What changed (nox -s diff -- git:HEAD results); exit 1 on changes."),
-        ("bisect", "First ladder cell that changed (nox -s bisect -- --tag ladder-tf --recipe full)."),
-        ("show", "One cell's evidence (nox -s show -- CELL).")):
-    nox.session(name=_verb, python=False, tags=["analysis"])(_analysis_session(_verb, _doc))
+# Every other verb of the CLI's command table, as it is: nothing to keep in step by hand.
+for _verb, (_, _, _help) in _cli.COMMANDS.items():
+    if _verb not in ("run", "publish"):
+        nox.session(name=_verb, python=False, tags=["verbs"])(_verb_session(_verb, _help))
 
 
 @nox.session(python=False)

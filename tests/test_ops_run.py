@@ -12,6 +12,8 @@ from harness.ops import plan, run
 from harness.report import progress
 from harness.store import machines, records
 
+pytestmark = pytest.mark.slow   # real environments and worker processes
+
 SCENARIO = "numpy_draw"
 
 

@@ -10,6 +10,8 @@ from harness.provision import environments
 from harness.ops import run
 from harness.store import machines, records
 
+pytestmark = pytest.mark.slow   # real environments and worker processes
+
 
 @pytest.fixture(scope="module")
 def envs(tmp_path_factory):

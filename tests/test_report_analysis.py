@@ -7,6 +7,7 @@ from harness import cli, inputs
 from harness.ops import repeats
 from harness.report import publish
 from harness.store import machines, records
+from harness.store.resultset import ResultSet
 from support import load, write_environment, write_record
 
 
@@ -113,7 +114,7 @@ def test_top_up_records_repeats_until_n(tmp_path, monkeypatch, cell_factory):
     record = records.read(records.repeats_path(results, machine, "topped", "numpy_draw"))
     assert record["kind"] == "repeats" and record["recipe"] == "none" and record["complete"]
     assert [r["index"] for r in record["replays"]] == [0, 1, 2]
-    assert repeats.pooled_count(results, machine, "topped", "numpy_draw") == 8
+    assert repeats.pooled_counts(ResultSet.load(results))[(machine, "topped", "numpy_draw")] == 8
     assert repeats.top_up(cell, results, tmp_path / "envs", wanted=8, scenarios_dir=TEST_SCENARIOS) == {}
     for older in (dict(made, scenario_sha256="other"), dict(made, support_sha256="other"), None):
         write_record(results, "topped", "none", [[0.1]], scenario="numpy_draw", sha=sha, machine=machine,

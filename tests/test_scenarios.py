@@ -2,13 +2,14 @@
 scenario pages of the published matrix on synthetic records."""
 import ast
 import hashlib
+import sys
 from pathlib import Path
 
 import pytest
 
 import support
 from harness.derive import scenario_summary
-from harness.execute import worker
+from harness.execute import scenario_support, worker
 from harness.ops import run
 from harness.report import publish, scenarios as scenario_pages
 from harness.store import records
@@ -77,17 +78,18 @@ def test_tf_data_map_applies_to_tensorflow_2_only():
 
 
 def test_thread_scenarios_decline_where_the_count_cannot_be_set(monkeypatch):
+    monkeypatch.setitem(sys.modules, "scenario_support", scenario_support)   # as the worker does
     one, every = load("threads_one"), load("threads_all")
     assert "XLA's CPU thread pool" in one["applies"](facts(backend="jax"))
     assert every["applies"](facts(backend="jax")) is True          # JAX runs at every core anyway
-    for name in one["THREAD_VARIABLES"]:
+    for name in scenario_support.THREAD_VARIABLES:
         monkeypatch.setenv(name, "1")                              # as the strict recipe starts it
     theano = facts(api="keras2", backend="theano", backend_version="0.9.0", keras_major=2)
     assert one["applies"](theano) is True
     reason = every["applies"](theano)
     assert "fixed at import" in reason and "1 thread(s)" in reason
-    if every["cores"]() > 1:
-        for name in one["THREAD_VARIABLES"]:
+    if scenario_support.cores() > 1:
+        for name in scenario_support.THREAD_VARIABLES:
             monkeypatch.delenv(name)
         assert every["applies"](theano) is True
         assert "the defaults" in one["applies"](theano)
@@ -116,7 +118,7 @@ class FakeModel:
 
 def test_fixed_weights_replace_random_arrays_and_keep_constant_ones():
     import numpy
-    fix = load("shuffle")["fix_weights"]
+    fix = scenario_support.fix_weights
     arrays = [numpy.random.rand(3, 4).astype("float32"), numpy.zeros(4, "float32"), numpy.ones(4, "float32"),
               numpy.random.rand(3, 3, 1, 2)]
     model = FakeModel(arrays)
@@ -301,3 +303,29 @@ def test_a_description_is_shown_only_for_the_file_that_made_the_records(tmp_path
     item = scenario_summary.Declared("x", ("m",), (3,), (2,), (current,), 1)
     assert scenario_pages._description("x", item, folder) == "Does X: why."
     assert scenario_pages._description("x", item, folder, first_line=True) == "Does X"
+
+
+def delegates(function) -> bool:
+    """A function whose body is one return of a call (with an import before it at most)."""
+    body = [n for n in function.body if not isinstance(n, (ast.Import, ast.ImportFrom))]
+    return len(body) == 1 and isinstance(body[0], ast.Return) and isinstance(body[0].value, ast.Call)
+
+
+def test_no_function_is_copied_between_scenarios_or_from_the_support_module():
+    """A helper two scenarios need lives in scenario_support.py (hashed into every record's inputs),
+    not in copies; a pair that differs in one constant hands it to one body there (a one-line
+    delegation is not a copy). noise_layers.py keeps its copies until it is split in two."""
+    seen = {}
+    for node in ast.parse((ROOT / "harness" / "execute" / "scenario_support.py").read_text()).body:
+        if isinstance(node, ast.FunctionDef):
+            seen[ast.dump(node)] = "scenario_support.py"
+    copies = []
+    for path in BUILTIN:
+        if path.stem == "noise_layers":
+            continue
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef) and not delegates(node):
+                where = seen.setdefault(ast.dump(node), path.name)
+                if where != path.name:
+                    copies.append(f"{path.name}: {node.name} (also in {where})")
+    assert copies == []

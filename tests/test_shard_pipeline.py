@@ -12,6 +12,8 @@ import pytest
 
 from harness import generated
 
+pytestmark = pytest.mark.slow   # two shards run and merged in real processes
+
 MATRIX = """schema = 1
 [defaults]
 replays = 2

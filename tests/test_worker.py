@@ -11,6 +11,7 @@ from harness import paths
 OLD_PYTHONS = sorted(PYENV.glob("3.6.*/bin/python")) + sorted(PYENV.glob("2.7.*/bin/python"))
 
 
+@pytest.mark.oldpython
 @pytest.mark.parametrize("python", OLD_PYTHONS, ids=lambda p: p.parent.parent.name)
 def test_worker_and_scenarios_compile_on_old_interpreters(python, root):
     files = [paths.WORKER, paths.WORKER.parent / "scenario_support.py"] + sorted((root / "scenarios").glob("*.py")) \
@@ -21,6 +22,7 @@ def test_worker_and_scenarios_compile_on_old_interpreters(python, root):
         assert done.returncode == 0, f"{path} does not compile on {python}: {done.stderr}"
 
 
+@pytest.mark.oldpython
 def test_old_interpreters_are_present():
     if not OLD_PYTHONS:
         pytest.skip("no pyenv 3.6 / 2.7 build on this machine")

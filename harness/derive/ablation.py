@@ -12,11 +12,11 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from ..matrix import RECIPES
+from ..matrix import SEEDED
 from . import verdicts
 
 # The recipes an ablation starts from: the seeded ladder without the code-path pins.
-LADDER = tuple(r for r in RECIPES if r not in ("none", "portable"))
+LADDER = tuple(r for r in SEEDED if r != "portable")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -22,7 +22,7 @@ import itertools
 
 from . import verdicts
 
-LINEAGE_MIN_DIGITS = 3
+LINEAGE_MIN_DIGITS = verdicts.AGREE_MIN_DIGITS   # near-identical: the verdicts' "agrees"
 
 
 @dataclasses.dataclass

@@ -9,11 +9,10 @@ import dataclasses
 import statistics
 
 from .. import inputs
-from ..matrix import natural_key, recipe_rank
+from ..matrix import APIS, natural_key, recipe_rank
 from . import verdicts
 
-API_ORDER = {"keras2": 0, "tf.keras": 1, "tf-keras": 2, "keras3": 3, "none": 4}
-KERAS_PACKAGES = ("keras", "tf-keras", "tf_keras")
+API_ORDER = {api: rank for rank, api in enumerate(APIS)}   # the matrix's order: oldest Keras first
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..matrix import recipe_rank
+from ..matrix import UNSEEDED, recipe_rank
 from .outcomes import cell_sort_key
 
-UNSEEDED = "none"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,6 +12,8 @@ import itertools
 import dataclasses
 import math
 
+from ..matrix import UNSEEDED
+
 BITWISE = 17
 AGREE_MIN_DIGITS = 3   # below this, seeded lists are called "diverged"
 # Outcomes that are not values: a cell that could not be built, a replay that could not run or
@@ -19,6 +21,7 @@ AGREE_MIN_DIGITS = 3   # below this, seeded lists are called "diverged"
 FAILURE_STATUSES = ("install-failed", "import-failed", "crashed", "timed-out", "no-result",
                     "bad-result", "non-finite", "gpu-fallback", "determinism-unavailable",
                     "interrupted")
+DROPPED = ("interrupted",)   # replays that say nothing about the cell: run again, never published
 NOT_APPLICABLE = "not-applicable"
 VALUE_VERDICTS = ("bitwise", "agrees", "diverged", "single-run")
 
@@ -156,7 +159,7 @@ def verdict(recipe: str, replays, minimum: int = MIN_PROCESSES) -> Verdict:
         name = "agrees"
     else:
         name = "diverged"
-    return Verdict(name, agreement, prints, recipe == "none" and name == "bitwise",
+    return Verdict(name, agreement, prints, recipe == UNSEEDED and name == "bitwise",
                    processes=len(lists), minimum=minimum)
 
 

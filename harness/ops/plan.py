@@ -12,11 +12,12 @@ import dataclasses
 from pathlib import Path
 
 from .. import inputs, paths
+from ..derive import verdicts
 from ..matrix import Cell
 from ..derive import verdicts
 from ..store import records
 
-DROPPED = ("interrupted",)   # replays that say nothing about the cell: run again on resume
+DROPPED = verdicts.DROPPED   # replays that say nothing about the cell: run again on resume
 
 
 def partial_path(target: Path) -> Path:

@@ -36,10 +36,6 @@ def pooled_counts(rs) -> dict:
     return counts
 
 
-def pooled_count(results: Path, machine: str, cell: str, scenario: str) -> int:
-    return pooled_counts(ResultSet.load(results)).get((machine, cell, scenario), 0)
-
-
 def top_up_cells(cells, results: Path, envs: Path, wanted: int = DEFAULT_N,
                  per_process: int = PER_PROCESS, scenarios_dir=None, echo=print, warn=print) -> dict:
     """Top up every cell with an installed environment on record (`harness stats`); the result

@@ -40,15 +40,6 @@ class Lock:
         self.mode = "shared" if shared else "exclusive"
         return self
 
-    def try_acquire(self, shared: bool = False) -> bool:
-        flag = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
-        try:
-            fcntl.flock(self.fd, flag | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        self.mode = "shared" if shared else "exclusive"
-        return True
-
     def release(self) -> None:
         if self.mode is not None:
             fcntl.flock(self.fd, fcntl.LOCK_UN)

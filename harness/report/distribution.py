@@ -81,10 +81,11 @@ def markdown(scenario: str, pools: list, alpha: float = stats.ALPHA, margin: flo
     return "\n".join(lines)
 
 
-def draw_boxplot(pools: list, path):
+def draw_boxplot(pools: list, path, metrics=None):
     """One horizontal box per cell (one panel per machine and scenario), coloured by API
     generation as the site's group headings; log scale when every value is positive. Rows are
-    drawn at a fixed height, so the figure is readable at its own size."""
+    drawn at a fixed height, so the figure is readable at its own size. `metrics` maps a scenario
+    to the metric names its records carry (derive.scenario_summary), each panel's axis label."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -112,7 +113,7 @@ def draw_boxplot(pools: list, path):
                       labels=[f"{p.cell} (n={len(p.values)})" for p in members], fontsize=8)
         if all(v > 0 for values in data for v in values):
             ax.set_xscale("log")
-        ax.set_xlabel("unseeded value (MSE)", fontsize=9)
+        ax.set_xlabel(axis_label(members[0].scenario, metrics), fontsize=9)
         ax.grid(axis="x", color="#dddddd")
         ax.set_title(f"{scenario.replace('`', '')}: unseeded values per cell", fontsize=9, loc="left")
     handles = [Patch(facecolor=palette.API[a], edgecolor="black", label=a)
@@ -126,6 +127,12 @@ def draw_boxplot(pools: list, path):
                   frameon=False)
     figure.tight_layout(rect=(0, 0, 1, 1 - 0.9 / (sum(heights) + 1.4)))
     return render.save_png(figure, path)
+
+
+def axis_label(scenario: str, metrics=None) -> str:
+    """The value axis of a scenario's panel: its recorded metric (contract 1 records "MSE")."""
+    named = (metrics or {}).get(scenario) or ()
+    return "unseeded value (" + "; ".join(named) + ")" if named else "unseeded value"
 
 
 def api_of(pool) -> str:

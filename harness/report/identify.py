@@ -84,7 +84,7 @@ def report(printed: list, matches: list, limit: int, labels: dict, binary: bool 
     if binary:
         lines.append("the input is binary: numbers were read from its printable runs only")
     if not matches:
-        return "\n".join(lines + ["", "no match: no recorded list agrees to 3 digits with two of these "
+        return "\n".join(lines + ["", f"no match: no recorded list agrees to {verdicts.AGREE_MIN_DIGITS} digits at two consecutive "
                                        "numbers (different initial weights, data or scenario)"])
     best = matches[0].meaning
     group = [m for m in matches if m.meaning == best and m.length == matches[0].length

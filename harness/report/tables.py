@@ -13,7 +13,7 @@ from ..derive import portability as port
 from ..derive import verdicts
 from ..derive.minimal import minimal_recipes
 from ..derive.outcomes import by_row
-from ..matrix import RECIPES
+from ..matrix import RECIPES, SEEDED
 from . import render
 
 STALE_MARK = " †"
@@ -108,7 +108,7 @@ def failure_reason(members: list) -> str:
 
 def devices_summary(items: list) -> str:
     """The CPU-vs-GPU column: per seeded recipe, how the GPU's list compares with the CPU's."""
-    return "; ".join(f"{i.recipe}: {devices.label(i)}" for i in items if i.recipe != "none") or NONE
+    return "; ".join(f"{i.recipe}: {devices.label(i)}" for i in items if i.recipe in SEEDED) or NONE
 
 
 def matrix_rows(found: list, portability_items=None, machine_column=True, device_items=None) -> tuple:
