@@ -471,7 +471,7 @@ def legend_html() -> str:
         "with the same code produced the same numbers.</li>"
         "<li><b>agrees, N digits (k fp)</b>: the processes differ only from the N+1-th significant digit "
         "on; k distinct fingerprints.</li>"
-        "<li><b>diverged, N digits</b>: fewer than 3 digits agree; expected for <code>none</code>.</li>"
+        "<li><b>diverged, N digits</b>: fewer than " f"{verdicts.AGREE_MIN_DIGITS} digits agree; expected for <code>none</code>.</li>"
         "<li><b>(!)</b> after a bitwise <code>none</code>: an unseeded run that repeats itself.</li>"
         "<li><b>†</b>: made from older inputs (the scenario, its support module or the recipes' code); <b>(partial)</b>: an interrupted "
         "record.</li>"
@@ -570,7 +570,7 @@ FIGURES = (
      "Digits of agreement between the seeded value lists of every pair of cells measured on the "
      "same machine, ordered by lineage; same colours."),
     ("stats.png", "Unseeded values per cell",
-     "The distribution of unseeded MSE values per cell, coloured by API generation as the matrix's "
+     "The distribution of unseeded values (each scenario's own metric) per cell, coloured by API generation as the matrix's "
      "group headings."),
 )
 
