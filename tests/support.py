@@ -53,3 +53,27 @@ def load(results):
     """(ResultSet, outcomes) of a results directory."""
     rs = ResultSet.load(results)
     return rs, derive_outcomes.outcomes(rs)
+
+
+# Two real numpy-only cells that run in seconds: the matrix of the shard and workflow simulations.
+TWO_CELL_MATRIX = """schema = 1
+[defaults]
+replays = 2
+timeout = 120
+recipes = ["numpy", "full"]
+scenarios = ["numpy_draw"]
+
+[[cell]]
+name = "alpha"
+api = "none"
+backend = "none"
+python = "{python}"
+requirements = ["numpy"]
+
+[[cell]]
+name = "beta"
+api = "none"
+backend = "none"
+python = "{python}"
+requirements = ["numpy"]
+"""

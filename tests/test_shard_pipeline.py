@@ -14,27 +14,7 @@ from harness import generated
 
 pytestmark = pytest.mark.slow   # two shards run and merged in real processes
 
-MATRIX = """schema = 1
-[defaults]
-replays = 2
-timeout = 120
-recipes = ["numpy", "full"]
-scenarios = ["numpy_draw"]
-
-[[cell]]
-name = "alpha"
-api = "none"
-backend = "none"
-python = "{python}"
-requirements = ["numpy"]
-
-[[cell]]
-name = "beta"
-api = "none"
-backend = "none"
-python = "{python}"
-requirements = ["numpy"]
-"""
+from support import TWO_CELL_MATRIX as MATRIX  # noqa: E402
 TIMING_COLUMNS = {"s_per_run", "install_s", "seconds_per_run", "seconds_per_fit", "import_seconds",
                   "install_seconds"}
 

@@ -270,27 +270,8 @@ def test_plan_for_a_tag_a_list_of_cells_and_a_pull_request(root, tmp_path):
 # --------------------------------------------------------------------------------------------
 # The jobs' own `run:` scripts, in job order, on a tiny matrix of real cells
 # --------------------------------------------------------------------------------------------
-SIM_MATRIX = """schema = 1
-[defaults]
-replays = 2
-timeout = 120
-recipes = ["numpy", "full"]
-scenarios = ["numpy_draw"]
-
-[[cell]]
-name = "alpha"
-api = "none"
-backend = "none"
-python = "{python}"
-requirements = ["numpy"]
-
-[[cell]]
-name = "beta"
-api = "none"
-backend = "none"
-python = "{python}"
-requirements = ["numpy"]
-
+from support import TWO_CELL_MATRIX  # noqa: E402
+SIM_MATRIX = TWO_CELL_MATRIX + """
 [[cell]]
 name = "broken"
 api = "none"
