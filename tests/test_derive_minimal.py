@@ -59,7 +59,7 @@ def test_a_bitwise_recipe_below_one_that_is_not_is_not_the_answer(tmp_path):
     assert (m.bitwise, m.monotone) == ("tutorial", False)
     assert m.bitwise_ladder.stray == ("none",)
     assert [recipe for recipe, _ in m.bitwise_ladder.breaks] == ["numpy"]
-    assert m.bitwise_text() == "tutorial (not monotone: none bitwise, numpy not)"
+    assert m.bitwise_text() == "tutorial (provisional; not monotone: none bitwise, numpy not)"
     assert m.bitwise_record == "records/m/x/canonical_mlp/tutorial.json"
     # numpy's 4 digits break the 6-digit question too, so `none` does not answer it either
     assert m.six_digits_text() == "tutorial (not monotone: none at 6 digits, numpy not)"
@@ -81,7 +81,7 @@ def test_recipes_not_applicable_or_not_run_neither_qualify_nor_break(tmp_path):
     write_record(tmp_path, "x", "full", [[0.5]] * 2)
     write_record(tmp_path, "x", "strict", [[0.5]] * 2, statuses=["not-applicable"] * 2)
     (m,) = minimal_recipes(load(tmp_path)[1])
-    assert (m.bitwise, m.monotone, m.bitwise_text()) == ("none", True, "none")
+    assert (m.bitwise, m.monotone, m.bitwise_text()) == ("none", True, "none (provisional)")
 
 
 def _real_ladder(tmp_path):
@@ -99,7 +99,7 @@ def test_real_tf11_dropout_seeded_is_strict_and_not_monotone(tmp_path):
         "none": "bitwise", "numpy": "agrees", "tutorial": "agrees", "full": "agrees", "strict": "bitwise"}
     (m,) = minimal_recipes(found)
     assert m.bitwise == "strict" and not m.monotone
-    assert m.bitwise_text() == "strict (not monotone: none bitwise, numpy, tutorial, full not)"
+    assert m.bitwise_text() == "strict (provisional; not monotone: none bitwise, numpy, tutorial, full not)"
 
 
 def test_real_ladder_in_the_command_the_matrix_and_the_scenarios_summary(tmp_path, capsys):
@@ -108,11 +108,25 @@ def test_real_ladder_in_the_command_the_matrix_and_the_scenarios_summary(tmp_pat
     results = _real_ladder(tmp_path)
     assert cli.main(["--results", str(results), "minimal"]) == 0
     out = capsys.readouterr().out
-    assert "| strict (not monotone: none bitwise, numpy, tutorial, full not) |" in out
+    assert "| strict (provisional; not monotone: none bitwise, numpy, tutorial, full not) |" in out
     assert "1 of 1 ladder(s) not monotone" in out
     rs, found = load(results)
     headers, rows, _ = tables.matrix_rows(found)
     assert rows[0][headers.index("minimal_bitwise")] == \
-        "strict (not monotone: none bitwise, numpy, tutorial, full not)"
+        "strict (provisional; not monotone: none bitwise, numpy, tutorial, full not)"
     summary = scenarios.pages(rs, found)[scenarios.SUMMARY_PAGE]
     assert "| strict (not monotone: none bitwise, numpy, tutorial, full not) |" in summary
+
+
+def test_an_answer_resting_on_too_few_processes_says_provisional():
+    from harness.derive import minimal, verdicts
+    from harness.derive.outcomes import Outcome
+
+    def outcome(recipe, count):
+        found = verdicts.verdict(recipe, [{"status": "ok", "values": [0.5]}] * count)
+        return Outcome("m", {"name": "c"}, "s", recipe, found, (0.5,), "r", None, False, True, count,
+                       {}, None, None, None, None)
+    few = minimal.ladder([outcome("full", 3), outcome("strict", 5)], minimal._bitwise)
+    assert few.recipe == "full" and few.text("bitwise") == "full (provisional)"
+    enough = minimal.ladder([outcome("full", 5), outcome("strict", 5)], minimal._bitwise)
+    assert enough.text("bitwise") == "full"

@@ -33,6 +33,7 @@ class Ladder:
     record: str           # its record ("" when None)
     stray: tuple = ()     # recipes that qualify below a recipe that does not (weakest first)
     breaks: tuple = ()    # (recipe, verdict label) of the recipes above a stray one that do not
+    provisional: bool = False   # a bitwise verdict it rests on has fewer processes than its minimum
 
     @property
     def monotone(self) -> bool:
@@ -40,8 +41,10 @@ class Ladder:
 
     def text(self, word: str, none: str = "—") -> str:
         """'full', '—', or with the note: 'strict (not monotone: none bitwise, numpy, full not)'."""
+        notes = (["provisional"] if self.recipe and self.provisional else []) + \
+            ([self.note(word)] if not self.monotone else [])
         answer = self.recipe or none
-        return answer if self.monotone else f"{answer} ({self.note(word)})"
+        return f"{answer} ({'; '.join(notes)})" if notes else answer
 
     def note(self, word: str) -> str:
         """'not monotone: none bitwise, numpy, full not' ('' when monotone); `word` says what
@@ -92,13 +95,14 @@ def _neutral(outcome) -> bool:
 
 def ladder(members: list, qualifies) -> Ladder:
     """The monotone answer over outcomes of one (machine, cell, scenario), weakest first."""
-    answer = None
+    answer, provisional = None, False
     for outcome in reversed(members):         # from the strongest down, while each qualifies
         if _neutral(outcome):
             continue
         if not qualifies(outcome):
             break
         answer = outcome
+        provisional = provisional or (qualifies is _bitwise and outcome.verdict.provisional)
     rank = recipe_rank(answer.recipe) if answer else None
     weaker = [o for o in members if not _neutral(o) and (rank is None or recipe_rank(o.recipe) < rank)]
     stray = [o for o in weaker if qualifies(o)]
@@ -108,7 +112,7 @@ def ladder(members: list, qualifies) -> Ladder:
         breaks = tuple((o.recipe, verdicts.label(o.verdict)) for o in weaker
                        if recipe_rank(o.recipe) > first and not qualifies(o))
     return Ladder(answer.recipe if answer else None, answer.record if answer else "",
-                  tuple(o.recipe for o in stray), breaks)
+                  tuple(o.recipe for o in stray), breaks, provisional)
 
 
 def minimal_recipes(found: list) -> list:
