@@ -75,3 +75,21 @@ def test_portable_is_set_against_every_machines_base_recipe():
     assert row.same_as_full == (AMD_AVX2,) and row.cost == 1.25
     (fp, machines, digits), = row.other_full
     assert machines == (INTEL,) and digits == 6
+
+
+def test_the_machine_command_prints_this_machines_id_class_and_facts(tmp_path):
+    import subprocess
+    import sys
+    from harness.store import machine_facts, machines
+    done = subprocess.run([sys.executable, "-m", "harness", "--results", str(tmp_path), "machine", "--json"],
+                          capture_output=True, text=True, timeout=120, cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0, done.stderr
+    said = json.loads(done.stdout)
+    info = machine_facts.complete_info(machines.machine_info())
+    assert said["machine"] == machines.this_machine()
+    flags = set(info["cpu_flags"])
+    assert said["facts"]["onednn_default"] == bool(flags & {"avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile"})
+    assert said["class"].startswith(info["machine"] + " oneDNN-")
+    text = subprocess.run([sys.executable, "-m", "harness", "--results", str(tmp_path), "machine"],
+                          capture_output=True, text=True, timeout=120, cwd=Path(__file__).parent.parent).stdout
+    assert said["machine"] in text and "keras3.15.1-jax0.10.2-python3.11" in text and "(none recorded)" in text
