@@ -1,6 +1,6 @@
 """The minimal recipe: for each machine, cell and scenario, the weakest seeding recipe that is enough.
 
-The recipes form a ladder, weakest first: none < numpy < tutorial < full < strict. Two questions
+The recipes form a ladder, weakest first: none < numpy < tutorial < full < strict < portable. Two questions
 per (machine, cell, scenario):
   * bitwise: the weakest recipe such that it AND every stronger recipe run are bitwise (fresh
     processes gave identical doubles);

@@ -14,6 +14,7 @@ from pathlib import Path
 from ..derive import scenario_summary as summary
 from ..derive.outcomes import cell_sort_key
 from ..derive.portability import portability
+from ..matrix import RECIPES
 from . import render, tables
 
 MAIN_SCENARIO = "canonical_mlp"      # the tutorial's experiment: the scenario of the main matrix
@@ -75,7 +76,7 @@ def summary_markdown(rs, found, entries, declared, names, scenarios_dir=None) ->
     lines = [
         "# Scenarios: the weakest bitwise recipe of every cell", "",
         "Each scenario isolates one source of randomness (its page says which, and what it measures). "
-        "Per cell and scenario: the weakest recipe of the ladder (none < numpy < tutorial < full < strict) "
+        "Per cell and scenario: the weakest recipe of the ladder (" + " < ".join(RECIPES) + ") "
         "whose fresh processes gave bitwise identical values on this machine, and every stronger recipe as well "
         "— `none` means that no seeding is needed; `(not monotone: a bitwise, b not)`: a weaker recipe was "
         "bitwise where a stronger one is not, so the weaker one is not named; `never`: no recipe of the ladder is bitwise (`none of k run`: none of the k recipes run so far); `n/a`: the scenario does not "
