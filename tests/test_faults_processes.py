@@ -433,6 +433,7 @@ def test_clean_up_removes_only_what_this_installation_left(project):
     to remove; ours (same results and environments roots) is, with the message."""
     from harness import paths
     tmp_path, env = project
+    open_gate(tmp_path)          # nothing here is to be interrupted: every draw goes through
     tmp = Path(env["TMPDIR"])
     ours = tmp / (paths.replay_prefix(env["HARNESS_RESULTS"], env["HARNESS_ENVS"]) + "left")
     theirs = tmp / (paths.replay_prefix(tmp_path / "other-clone" / "results", env["HARNESS_ENVS"]) + "left")
