@@ -270,7 +270,7 @@ def cmd_publish(args) -> int:
                                   commit=gitref.records_commit(_results(args)))
     except publish.PublishError as exc:
         raise CommandError(str(exc)) from None
-    rows, _, main = site.grid_stacks(found, site.builtin_scenarios())
+    rows, _, main = site.grid_stacks(found, site.builtin_scenarios(), rs.machine_infos())
     shown = [s for s in rows if s.scenario == main]
     for line in progress.publish_lines(
             site.answer_sentences(shown), main, len(shown), len({o.machine for o in found}),

@@ -29,3 +29,16 @@ def test_every_quoted_fingerprint_and_machine_is_in_the_records():
     assert sorted(quoted - prints) == []
     quoted_machines = set(re.findall(r"`([0-9a-f]{10})`", text))
     assert sorted(quoted_machines - machines) == []
+
+
+def test_the_cell_counts_the_readme_states_are_the_matrixs():
+    from harness import matrix
+    cells = matrix.load(ROOT / "matrix.toml").cells
+    text = (ROOT / "README.md").read_text()
+    found = re.search(r"The matrix defines (\d+) cells\s+\(`harness list`\): (\d+) default cells, (\d+) CPU cells"
+                      r" \((\d+) of them code-path experiments, tag `codepath`\)\s+and (\d+) GPU cells", text)
+    assert found, "the README's count sentence changed shape"
+    total, default, cpu, codepath, gpu = map(int, found.groups())
+    assert total == len(cells) and gpu == sum(c.device == "gpu" for c in cells)
+    assert cpu == sum(c.device == "cpu" for c in cells) and default == sum("default" in c.tags for c in cells)
+    assert codepath == sum("codepath" in c.tags for c in cells)

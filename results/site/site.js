@@ -3,14 +3,22 @@
   var form = document.getElementById("filters");
   var table = document.getElementById("matrix");
   if (!form || !table) { return; }
-  var KEYS = ["backend", "python", "machine", "device", "recipe", "verdict", "q"];
-  var RECIPES = ["none", "numpy", "tutorial", "full", "strict"];
+  var KEYS = ["scenario", "keras", "backend", "python", "machine", "device", "recipe", "verdict", "q"];
+  var RECIPES = (table.getAttribute("data-recipes") || "").split(" ").filter(Boolean);
   var rows = Array.prototype.slice.call(table.querySelectorAll("tr.row"));
   var groups = Array.prototype.slice.call(table.querySelectorAll("tbody"));
   var count = document.getElementById("count");
+  var error = document.getElementById("filter-error");
+  var problems = [];
 
+  function fieldDefault(field) {
+    return field.getAttribute("data-default") || "";
+  }
   function fromUrl() {
     var params = new URLSearchParams(window.location.search);
+    params.forEach(function (value, key) {
+      if (KEYS.indexOf(key) < 0) { problems.push("unknown filter \u201c" + key + "\u201d"); }
+    });
     KEYS.forEach(function (key) {
       var field = form.elements[key];
       if (!field || !params.has(key)) { return; }
@@ -19,9 +27,16 @@
       if (field.tagName === "SELECT" && field.value !== value) {
         // a prefix is enough (?machine=b84f): the first option that starts with it
         var option = Array.prototype.find.call(field.options, function (o) {
-          return o.value && o.value.indexOf(value) === 0;
+          return o.value && value && o.value.indexOf(value) === 0;
         });
-        field.value = option ? option.value : "";
+        if (option) {
+          field.value = option.value;
+        } else {
+          field.value = fieldDefault(field);
+          var label = field.parentNode.firstChild.textContent.toLowerCase();
+          problems.push("no " + label + " \u201c" + value + "\u201d in the records (showing " +
+                        (field.value ? field.value : "every " + label) + ")");
+        }
       }
     });
   }
@@ -30,20 +45,23 @@
     KEYS.forEach(function (key) {
       var field = form.elements[key];
       var value = field ? field.value.trim() : "";
-      if (value) { found[key] = value; }
+      if (value && value !== "all") { found[key] = value; }
     });
     return found;
   }
+  function has(row, name, value) {
+    return (row.getAttribute("data-" + name) || "").split(" ").indexOf(value) >= 0;
+  }
   function matches(row, want) {
-    var exact = ["backend", "python", "device"];
+    var exact = ["scenario", "keras", "backend", "python", "device"];
     for (var i = 0; i < exact.length; i++) {
       if (want[exact[i]] && row.getAttribute("data-" + exact[i]) !== want[exact[i]]) { return false; }
     }
-    if (want.machine && row.getAttribute("data-machine").indexOf(want.machine) !== 0) { return false; }
+    if (want.machine && !(row.getAttribute("data-machine") || "").split(" ").some(function (m) {
+      return m.indexOf(want.machine) === 0; })) { return false; }
     if (want.verdict) {
       var recipes = want.recipe ? [want.recipe] : RECIPES;
-      var any = recipes.some(function (r) { return row.getAttribute("data-v-" + r) === want.verdict; });
-      if (!any) { return false; }
+      if (!recipes.some(function (r) { return has(row, "v-" + r, want.verdict); })) { return false; }
     }
     if (want.q && row.getAttribute("data-text").indexOf(want.q.toLowerCase()) < 0) { return false; }
     return true;
@@ -61,8 +79,17 @@
     });
     table.setAttribute("data-recipe", want.recipe || "");
     count.textContent = shown + " of " + rows.length + " rows shown";
+    error.hidden = problems.length === 0;
+    error.textContent = problems.length ? "Filter not applied: " + problems.join("; ") + "." : "";
     if (write) {
-      var query = new URLSearchParams(want).toString();
+      problems = [];
+      error.hidden = true;
+      var query = new URLSearchParams();
+      KEYS.forEach(function (key) {
+        var field = form.elements[key];
+        if (field && field.value !== fieldDefault(field) && field.value !== "") { query.set(key, field.value); }
+      });
+      query = query.toString();
       try {
         window.history.replaceState(null, "", query ? "?" + query : window.location.pathname);
       } catch (e) { /* file:// pages may refuse; the filters still apply */ }
@@ -73,5 +100,10 @@
   form.addEventListener("input", function () { apply(true); });
   form.addEventListener("change", function () { apply(true); });
   form.addEventListener("submit", function (event) { event.preventDefault(); apply(true); });
-  form.addEventListener("reset", function () { window.setTimeout(function () { apply(true); }, 0); });
+  form.addEventListener("reset", function () {
+    window.setTimeout(function () {
+      Array.prototype.forEach.call(form.querySelectorAll("select"), function (s) { s.value = fieldDefault(s); });
+      apply(true);
+    }, 0);
+  });
 }());
