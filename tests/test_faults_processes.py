@@ -89,10 +89,17 @@ def open_gate(tmp_path):
     (tmp_path / "gate" / "open").touch()
 
 
+def _default_sigint():
+    """A run started from a background job inherits SIGINT ignored (POSIX shells do that without
+    job control), and Python then installs no KeyboardInterrupt handler: give the run the terminal
+    default, as an interactive user's run has."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(env, *argv):
     return subprocess.Popen([sys.executable, "-m", "harness", "run", "slow", *argv], env=env,
                             cwd=env["HARNESS_ROOT"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=_default_sigint)
 
 
 def target(tmp_path):
