@@ -22,8 +22,43 @@ nox.options.tags = ["default"]
 HOST = sys.executable
 
 
+def _selected_cells() -> list:
+    """The cells this nox invocation selected (-t/--tags, -s/--session(s)/-e, else the default
+    tag), in matrix order, read from nox's own command line: the whole run's progress."""
+    tags, names, argv = [], [], sys.argv[1:]
+    for index, arg in enumerate(argv):
+        value = argv[index + 1] if index + 1 < len(argv) else ""
+        if arg in ("-t", "--tags"):
+            tags.append(value)
+        elif arg in ("-s", "-e", "--session", "--sessions"):
+            names.append(value)
+        elif arg.startswith("--tags="):
+            tags.append(arg.split("=", 1)[1])
+    cells = _matrix.load().cells
+    if names:
+        return [c for c in cells if c.name in names]
+    return [c for c in cells if any(t in c.tags for t in (tags or nox.options.tags))]
+
+
+def _progress(session, cell):
+    from harness.ops import plan
+    from harness.store import machines
+    selected = _selected_cells()
+    names = [c.name for c in selected]
+    if cell.name not in names:
+        return
+    position = names.index(cell.name)
+    results = _cli.paths.results_dir()
+    processes, seconds = plan.estimate(selected[position:], results, machines.this_machine())
+    session.log(plan.progress_line(position + 1, len(names), cell.name, processes, seconds))
+
+
 def _cell_session(cell):
     def session(session):
+        try:
+            _progress(session, cell)
+        except Exception as exc:     # progress is a courtesy: it never stops a run
+            session.log(f"(no overall progress: {type(exc).__name__}: {exc})")
         session.run(HOST, "-m", "harness", "run", cell.name, *session.posargs, external=True)
     session.__doc__ = f"{cell.api} on {cell.backend}, Python {cell.python}, {cell.device}"
     return session

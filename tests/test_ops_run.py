@@ -168,3 +168,19 @@ def test_progress_lines_carry_an_estimate_and_the_live_display_renders(tmp_path,
 
 def test_default_jobs_is_sensible():
     assert 1 <= run.default_jobs() <= run.MAX_DEFAULT_JOBS
+
+
+def test_the_estimate_over_several_cells_counts_missing_processes_at_their_recorded_pace(tmp_path, envs):
+    cell = plain_cell("paced", recipes=("numpy",), replays=2)
+    machine = machines.this_machine()
+    fresh = plain_cell("fresh", recipes=("numpy", "none"), replays=3)
+    assert plan.estimate([fresh], tmp_path, machine, TEST_SCENARIOS) == (6, 6 * plan.FALLBACK_SECONDS)
+    go(cell, tmp_path, envs)
+    recorded = records.read(records.recipe_path(tmp_path, machine, "paced", SCENARIO, "numpy"))
+    walls = sorted(r["wall_seconds"] for r in recorded["replays"])
+    assert plan.estimate([cell], tmp_path, machine, TEST_SCENARIOS) == (0, 0.0)          # current: nothing left
+    more = plain_cell("paced", recipes=("numpy",), replays=5)
+    processes, seconds = plan.estimate([more, fresh], tmp_path, machine, TEST_SCENARIOS)
+    assert processes == 3 + 6 and seconds == 3 * walls[len(walls) // 2] + 6 * plan.FALLBACK_SECONDS
+    line = plan.progress_line(1, 2, "paced", processes, seconds)
+    assert line.startswith("cell 1 of 2: paced; left for it and the 1 after it: 9 process(es)")

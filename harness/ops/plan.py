@@ -135,3 +135,33 @@ def _typical_seconds(body: dict | None) -> float | None:
     times = sorted(r["wall_seconds"] for r in body.get("replays", [])
                    if isinstance(r.get("wall_seconds"), (int, float)))
     return times[len(times) // 2] if times else None
+
+
+FALLBACK_SECONDS = 20.0   # a process's estimate when no earlier record of its recipe says
+
+
+def estimate(cells, results: Path, machine: str, scenarios_dir=None) -> tuple:
+    """(processes left, seconds left) for `cells` on `machine`, from the records alone: every
+    missing process at its recipe's typical seconds here (an upper bound: a recipe that disagrees
+    early stops sooner). Environments are not counted."""
+    processes, seconds = 0, 0.0
+    for cell in cells:
+        try:
+            tasks = plan_cell(cell, results, machine, scenarios_dir=scenarios_dir)
+        except FileNotFoundError:      # a scenario file is gone: the run itself will say so
+            continue
+        for task in tasks:
+            processes += len(task.missing)
+            seconds += len(task.missing) * (task.seconds or FALLBACK_SECONDS)
+    return processes, seconds
+
+
+def progress_line(position: int, total: int, cell: str, processes: int, seconds: float) -> str:
+    """'cell 3 of 8: NAME; left for it and the 5 after it: 42 processes, about 14 min'."""
+    after = total - position
+    if not processes:
+        return (f"cell {position} of {total}: {cell}; it and the {after} after it are current here "
+                "(nothing to run)")
+    minutes = max(1, round(seconds / 60))
+    return (f"cell {position} of {total}: {cell}; left for it and the {after} after it: {processes} "
+            f"process(es), about {minutes} min at earlier records' pace (less where a recipe stops early)")
