@@ -80,7 +80,7 @@ def test_agree_minimal_and_stats_commands(tmp_path, capsys):
     assert cli.main(base + ["minimal"]) == 0
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if line.startswith("| `m` | c |"))
-    assert row.startswith("| `m` | c | canonical_mlp | numpy | numpy |")
+    assert row.startswith("| `m` | c | canonical_mlp | numpy (provisional) | numpy |")   # 2 processes: fewer than 5
     assert cli.main(base + ["stats", "--no-run"]) == 0
     assert "95% CI" in capsys.readouterr().out
 
