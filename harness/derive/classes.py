@@ -85,14 +85,18 @@ def cell_class(info: dict, cell: dict, observed_onednn: bool | None = None) -> s
     return found["arch"]
 
 
-def observed_onednn(replays) -> bool | None:
-    """oneDNN's state as TensorFlow itself reported it in a record's replays (None: not recorded)."""
-    for replay in replays or ():
-        path = replay.get("codepath") if isinstance(replay, dict) else None
-        tf = path.get("tensorflow") if isinstance(path, dict) else None
-        if isinstance(tf, dict) and isinstance(tf.get("onednn_on"), bool):
-            return tf["onednn_on"]
-    return None
+def onednn_of(codepath) -> bool | None:
+    """oneDNN's state as TensorFlow itself reported it in a replay's code path (None: not recorded)."""
+    tf = codepath.get("tensorflow") if isinstance(codepath, dict) else None
+    on = tf.get("onednn_on") if isinstance(tf, dict) else None
+    return on if isinstance(on, bool) else None
+
+
+def outcome_class(outcome, infos: dict | None) -> str | None:
+    """The class of an outcome's machine for its stack, its own observation first (None: no
+    machine file for it)."""
+    info = (infos or {}).get(outcome.machine)
+    return None if info is None else cell_class(info, outcome.cell, onednn_of(outcome.codepath))
 
 
 def explains(groups: tuple, class_of: dict) -> bool:

@@ -45,19 +45,10 @@ def portability(found: list, infos: dict | None = None) -> list:
             if len({o.machine for o in members}) >= 2]
 
 
-def class_of(outcome, infos: dict) -> str | None:
-    info = (infos or {}).get(outcome.machine)
-    if info is None:
-        return None
-    tf = outcome.codepath.get("tensorflow") if isinstance(outcome.codepath, dict) else None
-    seen = tf.get("onednn_on") if isinstance(tf, dict) and isinstance(tf.get("onednn_on"), bool) else None
-    return classes.cell_class(info, outcome.cell, seen)
-
-
 def _with_classes(item: Portability, members: list, infos: dict | None) -> Portability:
     if not infos:
         return item
-    of = {o.machine: class_of(o, infos) for o in members}
+    of = {o.machine: classes.outcome_class(o, infos) for o in members}
     grouped = {}
     for machine in item.machines:
         grouped.setdefault(of.get(machine) or "unknown", []).append(machine)

@@ -36,9 +36,7 @@ def load_rows(results="results") -> list:
             continue
         info = infos.get(outcome.machine)
         for replay in record.replays:
-            path = replay.get("codepath") if isinstance(replay.get("codepath"), dict) else {}
-            tf = path.get("tensorflow") if isinstance(path.get("tensorflow"), dict) else {}
-            onednn = tf.get("onednn_on") if isinstance(tf.get("onednn_on"), bool) else None
+            onednn = classes.onednn_of(replay.get("codepath"))
             values = replay.get("values") if replay.get("status") == "ok" else None
             rows.append({
                 "cell": outcome.cell_name, "api": outcome.cell.get("api"), "backend": outcome.cell.get("backend"),

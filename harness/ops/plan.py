@@ -14,7 +14,6 @@ from pathlib import Path
 from .. import inputs, paths
 from ..derive import verdicts
 from ..matrix import Cell
-from ..derive import verdicts
 from ..store import records
 
 DROPPED = verdicts.DROPPED   # replays that say nothing about the cell: run again on resume

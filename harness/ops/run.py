@@ -37,7 +37,7 @@ from . import plan
 from .plan import partial_path, scenario_file  # noqa: F401  (used by other ops)
 
 MAX_DEFAULT_JOBS = 4      # a TensorFlow worker takes ~1 GB and every core it sees
-FALLBACK_SECONDS = 20.0   # a replay's estimated time when no earlier record says
+FALLBACK_SECONDS = plan.FALLBACK_SECONDS   # a replay's estimated time when no earlier record says
 BUILD_SECONDS = 60.0      # an environment build's estimated time
 _ON_START = "on_start" in inspect.signature(runner.run_replay).parameters
 

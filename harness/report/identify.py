@@ -67,12 +67,7 @@ def accounting(match, printed) -> list:
 
 def class_of(outcome, infos: dict | None) -> str:
     """The machine's class for the stack of a match (derive/classes.py), or '?' unknown."""
-    info = (infos or {}).get(outcome.machine)
-    if info is None:
-        return "?"
-    tf = outcome.codepath.get("tensorflow") if isinstance(outcome.codepath, dict) else None
-    seen = tf.get("onednn_on") if isinstance(tf, dict) and isinstance(tf.get("onednn_on"), bool) else None
-    return classes.cell_class(info, outcome.cell, seen)
+    return classes.outcome_class(outcome, infos) or "?"
 
 
 def report(printed: list, matches: list, limit: int, labels: dict, binary: bool = False,

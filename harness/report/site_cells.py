@@ -78,10 +78,9 @@ def machine_section(rs, name: str, machine: str, mine: list) -> str:
     path_facts = codepath_facts(next((o.codepath for o in mine if o.codepath), {}))
     info = rs.machines.get(machine)
     if info is not None:
-        onednn = next((o.codepath.get("tensorflow", {}).get("onednn_on") for o in mine
-                       if o.recipe != "portable" and isinstance(o.codepath.get("tensorflow"), dict)), None)
-        path_facts.insert(0, ("class", classes.cell_class(info.info, mine[0].cell,
-                                                          onednn if isinstance(onednn, bool) else None)))
+        onednn = next((classes.onednn_of(o.codepath) for o in mine if o.recipe != "portable"
+                       and classes.onednn_of(o.codepath) is not None), None)
+        path_facts.insert(0, ("class", classes.cell_class(info.info, mine[0].cell, onednn)))
     if path_facts:
         parts.append('<h3 id="codepath-' + E(machine) + '">Code path</h3><p>What decided the arithmetic '
                      'here, as the libraries reported it in the replays (the repository\'s docs/codepath.md says '
