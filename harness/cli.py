@@ -72,7 +72,16 @@ def _load(args, must_exist=True):
     for problem in rs.problems:
         print(f"warning: skipped {problem}", file=sys.stderr)
     current = inputs.scenario_inputs(sorted({record.scenario for record in rs.recipes.values()}))
-    return rs, outcomes.outcomes(rs, current)
+    return rs, outcomes.outcomes(rs, current, _locks())
+
+
+def _locks() -> dict:
+    """{cell: the version of each package its lock installs}, for the closure mark."""
+    from .store import lockfiles
+    found, problems = lockfiles.read_all(paths.locks_dir())
+    for problem in problems:
+        print(f"warning: skipped {problem}", file=sys.stderr)
+    return {name: lock.installed() for name, lock in found.items()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -354,8 +363,9 @@ def p_show(p):
 
 def cmd_show(args) -> int:
     from .report import evidence
-    rs, _ = _load(args)
-    print(evidence.show_cell(rs, args.cell, args.recipe, args.machine))
+    rs, found = _load(args)
+    closures = {o.machine: o.closure for o in found if o.cell_name == args.cell and o.closure}
+    print(evidence.show_cell(rs, args.cell, args.recipe, args.machine, closures))
     return 0
 
 

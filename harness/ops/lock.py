@@ -175,7 +175,7 @@ def write(cell: Cell, locks_dir: Path, found: Known, command: str) -> Path:
     text = lockfiles.format_lock(cell.name, found.packages, {
         "python": cell.python, "source": found.source,
         "written": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) + f" by `{command}`",
-        "refresh": f"harness lock --refresh {cell.name}"})
+        "refresh": f"harness lock --refresh {cell.name}"}, exact_pins(cell, found.packages))
     lockfiles.parse(text, lockfiles.path_for(locks_dir, cell.name))   # refuse what would not read back
     path = lockfiles.path_for(locks_dir, cell.name)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -183,6 +183,18 @@ def write(cell: Cell, locks_dir: Path, found: Known, command: str) -> Path:
     tmp.write_text(text)
     os.replace(tmp, path)
     return path
+
+
+def exact_pins(cell: Cell, packages) -> dict:
+    """{name: version} of the matrix's `==` pins that the closure's version does not satisfy
+    (installed under another version than the one asked for): the lock keeps the matrix's pin."""
+    observed = closure.versions(packages)
+    found = {}
+    for miss in closure.disagreements(cell.requirements, observed):
+        version = closure.exact_version(miss.requirement)
+        if version and miss.locked is not None:
+            found[miss.name] = version
+    return found
 
 
 def this_machine() -> str:

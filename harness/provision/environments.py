@@ -96,9 +96,14 @@ def _built_from(saved: dict, lock_path, lock) -> bool:
 
 
 def _pin(line: str) -> str:
-    """A pin with its name normalized (PEP 503), for comparing a freeze with a lock."""
-    name, _, version = line.strip().partition("==")
-    return re.sub(r"[-_.]+", "-", name).lower() + "==" + version
+    """A pin with its name normalized (PEP 503), as a freeze shows it, for comparing a freeze
+    with a lock (whose `# installs as V` says the version a freeze reports)."""
+    pin, _, note = line.partition("#")
+    name, _, version = pin.strip().partition("==")
+    note = note.strip()
+    if note.startswith("installs as "):
+        version = note[len("installs as "):]
+    return re.sub(r"[-_.]+", "-", name).lower() + "==" + version.strip()
 
 
 def env_path(cell: Cell, envs_dir: Path) -> Path:

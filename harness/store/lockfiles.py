@@ -21,7 +21,8 @@ import re
 from pathlib import Path
 
 SUFFIX = ".txt"
-_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9][A-Za-z0-9.+!_-]*)$")
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9][A-Za-z0-9.+!_-]*)"
+                  r"(?:\s+#\s*installs as ([A-Za-z0-9][A-Za-z0-9.+!_-]*))?$")
 _HEADER = re.compile(r"^#\s*([a-z_]+):\s*(.*)$")
 
 
@@ -43,6 +44,7 @@ class Pin:
     name: str          # as written
     version: str
     line: int
+    installs_as: str | None = None   # the version its metadata reports, when not the pinned one
 
     @property
     def text(self) -> str:
@@ -58,8 +60,12 @@ class Lock:
     lines: dict = dataclasses.field(default_factory=dict)   # {header key: its line}
 
     def versions(self) -> dict:
-        """{normalized name: version}: what derive compares."""
+        """{normalized name: version}: what the matrix's requirements are checked against."""
         return {name: pin.version for name, pin in self.pins.items()}
+
+    def installed(self) -> dict:
+        """{normalized name: version a freeze reports}: what a record's closure is compared with."""
+        return {name: pin.installs_as or pin.version for name, pin in self.pins.items()}
 
 
 def path_for(locks_dir: Path, cell: str) -> Path:
@@ -85,7 +91,7 @@ def parse(text: str, path="<lock>") -> Lock:
         if key in pins:
             raise LockError(path, f"{found.group(1)} is pinned twice (first on line {pins[key].line})",
                             number)
-        pins[key] = Pin(found.group(1), found.group(2), number)
+        pins[key] = Pin(found.group(1), found.group(2), number, found.group(3))
     if not pins:
         raise LockError(path, "no pins (an empty lock would install nothing)")
     return Lock(Path(path), pins, header, hashlib.sha256(text.encode()).hexdigest(), lines)
@@ -113,15 +119,20 @@ def read_all(locks_dir: Path) -> tuple:
     return found, problems
 
 
-def format_lock(cell: str, packages, header: dict) -> str:
+def format_lock(cell: str, packages, header: dict, pinned=None) -> str:
     """The text of a lock from `name==version` lines (freeze output; options and comments and
-    anything not an exact pin are refused: a lock pins versions, nothing else)."""
+    anything not an exact pin are refused: a lock pins versions, nothing else). `pinned`
+    ({normalized name: version}) pins another version than the freeze's: a wheel whose metadata
+    reports another version than its file name (cntk 2.7.post2 says 2.7) is pinned by its name."""
     pins = {}
     for line in packages:
         found = _PIN.match(line.strip())
         if not found:
             raise LockError(f"<{cell}>", f"cannot lock {line.strip()[:80]!r}: not an exact pin NAME==VERSION")
-        pins[normalize(found.group(1))] = f"{found.group(1)}=={found.group(2)}"
+        key, name, version = normalize(found.group(1)), found.group(1), found.group(2)
+        wanted = (pinned or {}).get(key)
+        pins[key] = (f"{name}=={wanted}  # installs as {version}" if wanted and wanted != version
+                     else f"{name}=={version}")
     lines = [f"# harness lock: the full closure of cell {cell}, installed with --no-deps"]
     lines += [f"# {key}: {value}" for key, value in header.items()]
     return "\n".join(lines + [pins[name] for name in sorted(pins)]) + "\n"
