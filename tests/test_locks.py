@@ -249,3 +249,17 @@ def test_the_pip_path_of_an_old_python_installs_the_lock_without_resolving(tmp_p
     assert "six==1.15.0" in built.packages and isinstance(built.lock, dict)
     log = environments.install_log(environments.env_path(cell, tmp_path / "envs")).read_text()
     assert "pip install --no-deps -r " + str(locks / "tiny.txt") in log
+
+
+@pytest.mark.e2e
+@pytest.mark.oldpython
+def test_harness_lock_refresh_of_an_old_python_freezes_a_throwaway_build(tmp_path):
+    if not list((paths.Path.home() / ".pyenv" / "versions").glob("3.6.*")):
+        pytest.skip("no Python 3.6 here")
+    (tmp_path / "matrix.toml").write_text(SMALL.replace('"3.11"', '"3.6"'))
+    done = harness("lock", "--refresh", env={"HARNESS_ROOT": str(tmp_path)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    lock = lockfiles.read(tmp_path / "locks" / "tiny.txt")
+    assert lock.versions()["six"] == "1.16.0" and lock.versions()["pip"] == "21.3.1"  # the bootstrap pin
+    assert lock.header["source"].startswith("a throwaway pip build on Python 3.6")
+    assert not list(tmp_path.glob("**/harness-env.json"))     # nothing of the build is left
