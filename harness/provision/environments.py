@@ -85,8 +85,10 @@ def _built_from(saved: dict, lock_path, lock) -> bool:
     were recorded) holding exactly its pins, so committing a lock made from it rebuilds nothing."""
     if saved.get("lock", UNLOCKED) == lock:
         return True
-    if "lock" in saved or lock_path is None:
+    if "lock" in saved:
         return False
+    if lock_path is None:           # built before locks, and there is none to hold
+        return True
     try:
         lines = Path(lock_path).read_text().splitlines()
     except OSError:
