@@ -115,6 +115,17 @@ def test_a_record_from_another_closure_is_marked_against_the_lock():
     assert f"‡ closure differs from lock: ml-dtypes {intel} (lock {locked})" in shown
 
 
+def test_the_cell_page_names_the_differing_packages_in_the_marked_machines_section():
+    from harness.report import site_cells
+    rs = ResultSet.load(ROOT / "results")
+    locks = {JAX: lockfiles.read(ROOT / "locks" / f"{JAX}.txt").installed()}
+    members = [o for o in outcomes.outcomes(rs, None, locks) if o.cell_name == JAX]
+    page = site_cells.cell_body(rs, JAX, members)
+    sections = {part.split('"', 1)[0]: part for part in page.split('<h2 id="m-')[1:]}
+    assert "closure differs from lock: ml-dtypes 0.6.0 (lock 0.7.0)" in sections["b84f6cf6f9"]
+    assert "closure differs" not in sections["fc9bdb106a"]
+
+
 def test_harness_show_prints_the_mark_only_where_the_closure_differs():
     done = harness("show", JAX, "--recipe", "full")
     assert done.returncode == 0, done.stderr
