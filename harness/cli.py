@@ -72,7 +72,16 @@ def _load(args, must_exist=True):
     for problem in rs.problems:
         print(f"warning: skipped {problem}", file=sys.stderr)
     current = inputs.scenario_inputs(sorted({record.scenario for record in rs.recipes.values()}))
-    return rs, outcomes.outcomes(rs, current)
+    return rs, outcomes.outcomes(rs, current, _locks())
+
+
+def _locks() -> dict:
+    """{cell: the version of each package its lock installs}, for the closure mark."""
+    from .store import lockfiles
+    found, problems = lockfiles.read_all(paths.locks_dir())
+    for problem in problems:
+        print(f"warning: skipped {problem}", file=sys.stderr)
+    return {name: lock.installed() for name, lock in found.items()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -106,8 +115,10 @@ def cmd_check(args) -> int:
     from .provision import interpreters
     if args.records:
         return _check_records(args.records)
+    from .ops import lock
     m = _matrix(args)
     problems = [str(p) for p in interpreters.check(m)] + generated.stale_files(m)
+    problems += [str(p) for cell in m.cells for p in lock.problems(cell, paths.locks_dir())]
     for problem in problems:
         print(problem, file=sys.stderr)
     print(f"{len(m.cells)} cells, {len(problems)} problem(s)")
@@ -138,6 +149,48 @@ def _check_records(folders) -> int:
         return 1
     print(f"{len(builds)} cell build(s), {len(failed)} failed to install: the harness worked")
     return 0
+
+
+def p_lock(p):
+    _selection(p)
+    p.add_argument("--write", action="store_true",
+                   help="write the missing and outdated locks from closures already known (an "
+                        "environment built here, else a record of the same definition); resolve "
+                        "only cells nothing is known of")
+    p.add_argument("--refresh", action="store_true",
+                   help="resolve the selected cells' closures anew from today's index and rewrite "
+                        "their locks")
+    p.add_argument("--envs", type=Path, help="where environments live (default: .envs/)")
+
+
+def cmd_lock(args) -> int:
+    """Without --write or --refresh: report missing and outdated locks (exit 1 when any)."""
+    from .ops import lock
+    cells = [c for c in _matrix(args).select(args.cells, args.tag) if lock.lockable(c)]
+    if not cells:
+        raise CommandError("no cell with a lock matches the selection (existing-interpreter cells have none)")
+    locks, left = paths.locks_dir(), 0
+    machine = lock.this_machine() if (args.write or args.refresh) else None
+    command = "harness lock " + ("--refresh" if args.refresh else "--write")
+    for cell in cells:
+        problems = lock.problems(cell, locks)
+        if not (args.refresh or (args.write and problems)):
+            print(f"{cell.name}: " + ("ok" if not problems else
+                                      "; ".join(f"{p.where}: {p.text}" for p in problems)))
+            left += bool(problems)
+            continue
+        try:
+            found = None if args.refresh else lock.known(cell, _envs(args), _results(args), machine)
+            found = found or lock.resolve(cell, echo=print)
+        except lock.ResolveError as exc:
+            print(f"{cell.name}: not written: {exc}", file=sys.stderr)
+            left += 1
+            continue
+        path = lock.write(cell, locks, found, command)
+        print(f"{cell.name}: wrote {path} ({len(found.packages)} packages, from {found.source})")
+    print(f"{len(cells)} cell(s), {left} without a current lock"
+          + ("; `harness lock --write` writes them" if left and not (args.write or args.refresh) else ""))
+    return 1 if left else 0
 
 
 def p_run(p):
@@ -310,8 +363,9 @@ def p_show(p):
 
 def cmd_show(args) -> int:
     from .report import evidence
-    rs, _ = _load(args)
-    print(evidence.show_cell(rs, args.cell, args.recipe, args.machine))
+    rs, found = _load(args)
+    closures = {o.machine: o.closure for o in found if o.cell_name == args.cell and o.closure}
+    print(evidence.show_cell(rs, args.cell, args.recipe, args.machine, closures))
     return 0
 
 
@@ -623,6 +677,7 @@ COMMANDS = {
     "list": (p_list, cmd_list, "list the cells of the matrix"),
     "check": (p_check, cmd_check, "validate the matrix, interpreters and generated files"),
     "run": (p_run, cmd_run, "build environments and run the worker for cells"),
+    "lock": (p_lock, cmd_lock, "each cell's lock of its full closure: report, --write, --refresh"),
     "publish": (p_publish, cmd_publish, "regenerate the published matrix from the records"),
     "show": (p_show, cmd_show, "one cell's definition, environment and values, per machine"),
     "sync": (p_sync, cmd_sync, "regenerate tox.ini and the CI workflow from the matrix"),

@@ -31,6 +31,11 @@ def envs_dir() -> Path:
     return Path(os.environ.get("HARNESS_ENVS", root() / ".envs"))
 
 
+def locks_dir() -> Path:
+    """Each cell's lock (its full closure, locks/<cell>.txt): committed with the matrix."""
+    return Path(os.environ.get("HARNESS_LOCKS", root() / "locks"))
+
+
 def scenarios_dir() -> Path:
     return Path(os.environ.get("HARNESS_SCENARIOS", root() / "scenarios"))
 

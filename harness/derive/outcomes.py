@@ -10,7 +10,7 @@ import statistics
 
 from .. import inputs
 from ..matrix import APIS, natural_key, recipe_rank
-from . import verdicts
+from . import closure, verdicts
 
 API_ORDER = {api: rank for rank, api in enumerate(APIS)}   # the matrix's order: oldest Keras first
 
@@ -35,6 +35,7 @@ class Outcome:
     install_seconds: float | None
     all_values: tuple = ()        # every ok replay's values, in replay order
     codepath: dict = dataclasses.field(default_factory=dict)   # the first ok replay's code path
+    closure: tuple = ()           # closure.Difference: its environment's packages against the cell's lock
 
     @property
     def cell_name(self) -> str:
@@ -53,22 +54,23 @@ def sort_key(outcome: Outcome):
     return (cell_sort_key(outcome.cell), outcome.scenario, recipe_rank(outcome.recipe), outcome.machine)
 
 
-def outcomes(rs, current_inputs=None) -> list:
+def outcomes(rs, current_inputs=None, locks=None) -> list:
     """Every outcome of a ResultSet, in matrix order. `current_inputs` maps scenario names to the
     inputs every machine's records of them are made from now (inputs.scenario_inputs; None or
-    absent: unknown, never stale)."""
-    current_inputs = current_inputs or {}
+    absent: unknown, never stale); `locks` maps cell names to their lock's {package: version}
+    (a cell without one is compared with nothing)."""
+    current_inputs, locks = current_inputs or {}, locks or {}
     found = []
     for key, record in rs.recipes.items():
         if rs.failed_environment(record.machine, record.cell_name) is None:
-            found.append(_from_record(record, rs, current_inputs))
+            found.append(_from_record(record, rs, current_inputs, locks.get(record.cell_name)))
     for (machine, name), env in rs.environments.items():
         if not env.ok:
             found += _install_failures(env)
     return sorted(found, key=sort_key)
 
 
-def _from_record(record, rs, current_inputs) -> Outcome:
+def _from_record(record, rs, current_inputs, locked=None) -> Outcome:
     result = verdicts.verdict(record.recipe, record.replays,
                               verdicts.minimum_processes(record.cell.get("api"), record.cell.get("backend")))
     ok = record.ok_replays()
@@ -87,7 +89,9 @@ def _from_record(record, rs, current_inputs) -> Outcome:
         import_seconds=_median([r.get("import_seconds") for r in ok]),
         install_seconds=record.environment.get("install_seconds"),
         all_values=tuple(tuple(r["values"]) for r in ok),
-        codepath=next((r["codepath"] for r in ok if isinstance(r.get("codepath"), dict)), {}))
+        codepath=next((r["codepath"] for r in ok if isinstance(r.get("codepath"), dict)), {}),
+        closure=closure.differences(env.outcome.get("packages"), locked)
+        if env is not None and locked is not None and env.outcome.get("packages") else ())
 
 
 def _install_failures(env) -> list:

@@ -1,14 +1,18 @@
 """Building a cell's environment: uv where the interpreter allows it, venv/virtualenv + pip below.
 
-An environment is reused while its definition (Cell.key) is unchanged, so refreshing one ladder
-does not rebuild the world. An install that fails is returned as data, never raised.
+An environment is reused while its definition (Cell.key) and its lock (locks/<cell>.txt, the
+full closure, installed with --no-deps) are unchanged, so refreshing one ladder does not rebuild
+the world. A cell without a lock resolves its requirements at build time and says "unlocked" in
+its outcome. An install that fails is returned as data, never raised.
 """
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -18,6 +22,7 @@ from pathlib import Path
 
 from . import interpreters, legacy, locks, processes
 from . import InstallError
+from .. import paths
 from ..matrix import Cell
 
 MARKER = "harness-env.json"
@@ -29,6 +34,10 @@ BOOTSTRAP = {
     "3.6": ["pip==21.3.1", "setuptools==59.6.0", "wheel<0.38"],
 }
 VIRTUALENV_FOR_OLD = "virtualenv<20.22"  # the last releases that create 2.7 / 3.6 environments
+
+
+UNLOCKED = "unlocked"
+EXISTING = "none: the packages of an existing interpreter"
 
 
 @dataclasses.dataclass
@@ -43,6 +52,7 @@ class EnvOutcome:
     packages: list = dataclasses.field(default_factory=list)
     env_hash: str = ""
     extra_env: dict = dataclasses.field(default_factory=dict)
+    lock: object = UNLOCKED     # {"file", "sha256"} of the lock it was built from, or why none
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -57,6 +67,47 @@ def installer_for(cell: Cell) -> str:
     return "uv" if (major, minor) >= (3, 7) else "pip"
 
 
+def lock_of(cell: Cell, locks_dir=None) -> tuple:
+    """(lock file or None, what the marker and the record say of it): {"file", "sha256"} of
+    locks/<cell>.txt, or "unlocked" when the cell has none."""
+    if installer_for(cell) == "existing":
+        return None, EXISTING
+    path = Path(locks_dir or paths.locks_dir()) / f"{cell.name}.txt"
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None, UNLOCKED
+    return path, {"file": f"{path.parent.name}/{path.name}", "sha256": digest}
+
+
+def _built_from(saved: dict, lock_path, lock) -> bool:
+    """Whether a marker's environment holds this lock: built from it, or (built before locks
+    were recorded) holding exactly its pins, so committing a lock made from it rebuilds nothing."""
+    if saved.get("lock", UNLOCKED) == lock:
+        return True
+    if "lock" in saved:
+        return False
+    if lock_path is None:           # built before locks, and there is none to hold
+        return True
+    try:
+        lines = Path(lock_path).read_text().splitlines()
+    except OSError:
+        return False
+    pins = {_pin(line) for line in lines if line.strip() and not line.startswith("#")}
+    return pins == {_pin(line) for line in saved.get("packages") or []}
+
+
+def _pin(line: str) -> str:
+    """A pin with its name normalized (PEP 503), as a freeze shows it, for comparing a freeze
+    with a lock (whose `# installs as V` says the version a freeze reports)."""
+    pin, _, note = line.partition("#")
+    name, _, version = pin.strip().partition("==")
+    note = note.strip()
+    if note.startswith("installs as "):
+        version = note[len("installs as "):]
+    return re.sub(r"[-_.]+", "-", name).lower() + "==" + version.strip()
+
+
 def env_path(cell: Cell, envs_dir: Path) -> Path:
     return Path(envs_dir) / cell.name
 
@@ -65,27 +116,27 @@ def env_python(path: Path) -> Path:
     return path / "bin" / "python"
 
 
-def ensure(cell: Cell, envs_dir: Path, rebuild: bool = False, echo=None) -> EnvOutcome:
+def ensure(cell: Cell, envs_dir: Path, rebuild: bool = False, echo=None, locks_dir=None) -> EnvOutcome:
     """Return a ready environment for the cell, building it when missing or stale.
 
     The environment lock is released on return: callers that start workers in it use `use()`,
     which keeps it held shared until they are done."""
-    outcome, lock = acquire(cell, envs_dir, rebuild, echo)
+    outcome, lock = acquire(cell, envs_dir, rebuild, echo, locks_dir)
     lock.close()
     return outcome
 
 
 @contextlib.contextmanager
-def use(cell: Cell, envs_dir: Path, rebuild: bool = False, echo=None):
+def use(cell: Cell, envs_dir: Path, rebuild: bool = False, echo=None, locks_dir=None):
     """`with use(cell, envs) as outcome:` the environment, held shared for the block's duration."""
-    outcome, lock = acquire(cell, envs_dir, rebuild, echo)
+    outcome, lock = acquire(cell, envs_dir, rebuild, echo, locks_dir)
     try:
         yield outcome
     finally:
         lock.close()
 
 
-def acquire(cell: Cell, envs_dir: Path, rebuild: bool = False, echo=None):
+def acquire(cell: Cell, envs_dir: Path, rebuild: bool = False, echo=None, locks_dir=None):
     """(outcome, lock): a ready (or failed) environment and its per-cell lock, held *shared*.
 
     Runs hold the lock shared while their workers use the environment; a build or a rebuild
@@ -98,15 +149,15 @@ def acquire(cell: Cell, envs_dir: Path, rebuild: bool = False, echo=None):
         if not rebuild:
             lock.acquire(shared=True, on_wait=lambda: echo(
                 f"[{cell.name}] waiting: another run is building this environment"))
-            outcome = current(cell, envs_dir)
+            outcome = current(cell, envs_dir, locks_dir)
             if outcome is not None:
                 return outcome, lock
             lock.release()
         lock.acquire(shared=False, on_wait=lambda: echo(
             f"[{cell.name}] waiting: another run is using or building this environment"))
-        outcome = None if rebuild else current(cell, envs_dir)
+        outcome = None if rebuild else current(cell, envs_dir, locks_dir)
         if outcome is None:
-            outcome = build(cell, env_path(cell, envs_dir), echo)
+            outcome = build(cell, env_path(cell, envs_dir), echo, locks_dir)
         lock.acquire(shared=True)   # a downgrade: others may use it now, nobody may rebuild it
         return outcome, lock
     except BaseException:
@@ -114,16 +165,20 @@ def acquire(cell: Cell, envs_dir: Path, rebuild: bool = False, echo=None):
         raise
 
 
-def current(cell: Cell, envs_dir: Path) -> EnvOutcome | None:
-    """The environment's outcome when it is complete, good and built from this definition."""
+def current(cell: Cell, envs_dir: Path, locks_dir=None) -> EnvOutcome | None:
+    """The environment's outcome when it is complete, good and built from this definition and
+    this lock (a changed lock rebuilds it)."""
     path = env_path(cell, Path(envs_dir).absolute())
     saved = read_marker(path)
     # a failed install is retried (it may have been the network); a good one is reused
     if saved.get("env_hash") != cell.env_hash() or saved.get("status") != "ok" \
             or not env_python(path).exists():
         return None
+    lock_path, lock = lock_of(cell, locks_dir)
+    if not _built_from(saved, lock_path, lock):
+        return None
     outcome = EnvOutcome(**{k: v for k, v in saved.items() if k in EnvOutcome.__dataclass_fields__})
-    outcome.reused = True
+    outcome.reused, outcome.lock = True, lock
     outcome.path, outcome.python = str(path), str(env_python(path))  # where it is now
     try:  # system parts (caches, old sonames) may have changed since
         outcome.extra_env = legacy.prepare(cell, path, install_log(path))
@@ -132,10 +187,13 @@ def current(cell: Cell, envs_dir: Path) -> EnvOutcome | None:
     return outcome
 
 
-def current_marker(cell: Cell, envs_dir: Path) -> dict | None:
-    """The build marker of a good environment of this definition, or None (a quick look only)."""
+def current_marker(cell: Cell, envs_dir: Path, locks_dir=None) -> dict | None:
+    """The build marker of a good environment of this definition and lock, or None (a quick look:
+    the environment's files are not checked)."""
     saved = read_marker(env_path(cell, envs_dir))
-    return saved if saved.get("env_hash") == cell.env_hash() and saved.get("status") == "ok" else None
+    if saved.get("env_hash") != cell.env_hash() or saved.get("status") != "ok":
+        return None
+    return saved if _built_from(saved, *lock_of(cell, locks_dir)) else None
 
 
 def read_marker(path: Path) -> dict:
@@ -172,7 +230,7 @@ def empty_trash(envs_dir: Path) -> None:
         shutil.rmtree(left, ignore_errors=True)
 
 
-def build(cell: Cell, path: Path, echo=None) -> EnvOutcome:
+def build(cell: Cell, path: Path, echo=None, locks_dir=None) -> EnvOutcome:
     """Build the environment at `path` (the caller holds the lock exclusive).
 
     The marker is written last, atomically: a directory without one is a build that was
@@ -180,7 +238,9 @@ def build(cell: Cell, path: Path, echo=None) -> EnvOutcome:
     echo = echo or (lambda text: None)
     path = Path(path).absolute()
     installer = installer_for(cell)
-    outcome = EnvOutcome("install-failed", str(path), installer=installer, env_hash=cell.env_hash())
+    lock_path, lock = lock_of(cell, locks_dir)
+    outcome = EnvOutcome("install-failed", str(path), installer=installer, env_hash=cell.env_hash(),
+                         lock=lock)
     if path.exists():
         if not (path / MARKER).is_file():
             echo(f"[{cell.name}] removing an unfinished environment (its build was interrupted): {path}")
@@ -197,7 +257,7 @@ def build(cell: Cell, path: Path, echo=None) -> EnvOutcome:
             raise InstallError(f"interpreter for Python {cell.python} not found "
                                f"({interpreters.searched(cell.python)})")
         steps = {"uv": _uv_steps, "pip": _pip_steps, "existing": _existing_steps}[installer]
-        for command in steps(cell, interpreter, path):
+        for command in steps(cell, interpreter, path, lock_path):
             _run(command, log)
         outcome.extra_env = legacy.prepare(cell, path, log)
         outcome.packages = _freeze(installer, path, log)
@@ -243,11 +303,14 @@ def uv_binary() -> str:
         return found
 
 
-def _uv_steps(cell, interpreter, path):
+def _uv_steps(cell, interpreter, path, lock=None):
     uv = uv_binary()
     links = [arg for link in find_links() for arg in ("--find-links", link)]
     yield [uv, "venv", "--quiet", "--allow-existing", "--python", interpreter, str(path)]
-    if cell.requirements:   # a cell may need nothing beyond the interpreter (api "none")
+    if lock is not None:    # the whole closure, pinned: nothing is resolved
+        yield [uv, "pip", "install", "--python", str(env_python(path)), "--compile-bytecode",
+               "--no-deps", *links, "-r", str(lock)]
+    elif cell.requirements:   # a cell may need nothing beyond the interpreter (api "none")
         yield [uv, "pip", "install", "--python", str(env_python(path)), "--compile-bytecode", *links,
                *cell.requirements]
 
@@ -266,7 +329,7 @@ def existing_interpreter(cell) -> str:
     return str(path)
 
 
-def _existing_steps(cell, interpreter, path):
+def _existing_steps(cell, interpreter, path, lock=None):
     """A layered environment over an interpreter that already holds the stack: its packages are
     visible (system site packages), nothing is downloaded; the cell's requirements (packages the
     interpreter lacks) come from the local wheel folder without an index when one is given."""
@@ -278,7 +341,7 @@ def _existing_steps(cell, interpreter, path):
                *where, *cell.requirements]
 
 
-def _pip_steps(cell, interpreter, path):
+def _pip_steps(cell, interpreter, path, lock=None):
     if cell.python == "2.7":
         tools = _virtualenv_for_old(path.parent)
         yield [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(tools)!r}); "
@@ -290,7 +353,9 @@ def _pip_steps(cell, interpreter, path):
     pins = BOOTSTRAP.get(cell.python)
     if pins:
         yield [python, "-m", "pip", "install", "--quiet", *pins]
-    if cell.requirements:
+    if lock is not None:    # pip reads PIP_FIND_LINKS (local wheels) itself
+        yield [python, "-m", "pip", "install", "--no-deps", "-r", str(lock)]
+    elif cell.requirements:
         yield [python, "-m", "pip", "install", *cell.requirements]
     # uv compiles bytecode at install time; do the same here, so that imports are not slowed down
     # where PYTHONDONTWRITEBYTECODE is set. Files that do not compile (Python 3 code shipped to

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 from ..derive import verdicts
+from . import tables
 from ..matrix import RECIPES
 
 
@@ -12,8 +13,9 @@ def machines_of(rs, name: str) -> list:
     return sorted({k[0] for k in rs.recipes if k[1] == name} | {k[0] for k in rs.environments if k[1] == name})
 
 
-def show_cell(rs, name: str, recipes=None, machine=None) -> str:
-    """Everything recorded about a cell, per machine: environment, replays, first differences."""
+def show_cell(rs, name: str, recipes=None, machine=None, closures=None) -> str:
+    """Everything recorded about a cell, per machine: environment, replays, first differences.
+    `closures`: {machine: closure differences of its environment from the cell's lock}."""
     machines = machines_of(rs, name)
     if not machines:
         raise KeyError(f"no records for cell {name!r} under {rs.root}")
@@ -36,6 +38,9 @@ def show_cell(rs, name: str, recipes=None, machine=None) -> str:
         lines += ["", f"machine {ident}: {rs.machine_label(ident)}"]
         if env:
             lines += _environment(env.outcome, env.path)
+        drift = tables.closure_text((closures or {}).get(ident, ()))
+        if drift:
+            lines.append(f"  {tables.CLOSURE_MARK} {drift}")
         found = sorted((r for k, r in rs.recipes.items() if k[:2] == (ident, name)
                         and (not recipes or r.recipe in recipes)),
                        key=lambda r: (r.scenario, order.get(r.recipe, 99)))

@@ -42,6 +42,10 @@ def legend(rs, found) -> str:
         " worker process; `install_s` the seconds the environment took to build.")
     if any(o.stale for o in found):
         text += f" `{tables.STALE_MARK.strip()}` marks records made from older inputs (the scenario, its support module or the recipes' code)."
+    if any(o.closure for o in found):
+        text += (f" `{tables.CLOSURE_MARK}` after a machine (or a cell): the packages its environment"
+                 " record lists are not the cell's lock (`locks/<cell>.txt`): numbers from another"
+                 " closure; `harness show CELL` and the cell page name them.")
     machines = sorted({o.machine for o in found})
     if machines:
         text += " Machines: " + "; ".join(f"`{m}` {rs.machine_label(m)}" for m in machines) + "."

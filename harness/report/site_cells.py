@@ -69,6 +69,10 @@ def machine_section(rs, name: str, machine: str, mine: list) -> str:
     env = rs.environments.get((machine, name))
     if env is not None:
         parts.append(environment(env))
+    drift = tables.closure_text(next((o.closure for o in mine if o.closure), ()))
+    if drift:
+        parts.append(f'<p class="closure">{E(tables.CLOSURE_MARK)} {E(drift)}: these numbers were '
+                     f"made from another closure than <code>locks/{E(name)}.txt</code>.</p>")
     seen = mine[0].observed
     parts.append('<dl class="facts">' + "".join(
         f"<dt>observed {E(k)}</dt><dd>{E(str(v))}</dd>" for k, v in (

@@ -17,12 +17,29 @@ from ..matrix import RECIPES, SEEDED
 from . import render
 
 STALE_MARK = " †"
+CLOSURE_MARK = "‡"    # after a machine: its environment's packages are not the cell's lock
 NONE = "—"
 
 
 def short(machine: str) -> str:
     """The first four characters of a machine id: enough to tell a table's machines apart."""
     return machine[:4]
+
+
+def closure_text(differences, limit=None) -> str:
+    """'closure differs from lock: ml-dtypes 0.6.0 (lock 0.7.0)', or '' when they agree."""
+    if not differences:
+        return ""
+    shown = [f"{d.name} {d.observed or 'absent'} (lock {d.locked or 'none'})"
+             for d in differences[:limit]]
+    more = len(differences) - len(shown)
+    return "closure differs from lock: " + ", ".join(shown) + (f" and {more} more" if more else "")
+
+
+def machine_mark(members, machine: str) -> str:
+    """A machine's id in a row, marked when its environment record is not the cell's lock."""
+    drifted = any(o.closure for o in members if o.machine == machine)
+    return short(machine) + (CLOSURE_MARK if drifted else "")
 
 
 def outcome_label(outcome) -> str:
@@ -134,7 +151,9 @@ def matrix_rows(found: list, portability_items=None, machine_column=True, device
         row += [first["python"] or NONE, first["keras"] or NONE, first["backend"] or NONE,
                 first["numpy"] or NONE, members[0].cell.get("device", "cpu")]
         if machine_column:
-            row.append(" ".join(short(m) for m in machines))
+            row.append(" ".join(machine_mark(members, m) for m in machines))
+        elif any(o.closure for o in members):
+            row[0] += " " + CLOSURE_MARK
         class_of = {m: c for item in items.get((cell, scenario), []) for c, ms in item.classes for m in ms}
         for recipe in recipes:
             texts = {o.machine: outcome_label(o) for o in members if o.recipe == recipe}
