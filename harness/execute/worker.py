@@ -50,6 +50,8 @@ Result format history (RESULT_SCHEMA):
       pool sizes), `torch` (ATen CPU capability, BLAS, MKL version, oneDNN, threads), `jax`
       (platform, XLA_FLAGS), `theano` (BLAS flags, OpenMP, compiler flags). A fact that could not
       be read is null or {"unknown": why}. New recipe `portable`.
+      Later, without a schema change: `api_adapter` (api keras1 only), the Keras 1 spellings the
+      worker passed the scenario's calls through (fit(epochs=N) -> fit(nb_epoch=N)).
 """
 from __future__ import absolute_import, division, print_function
 
