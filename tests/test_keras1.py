@@ -126,3 +126,18 @@ def test_the_canonical_scenario_runs_unchanged_on_real_keras1(tmp_path, cell):
         assert "tf.set_random_seed(2)" in first["seed_calls"]
         assert "K.set_session(tf.Session(config=ConfigProto(intra_op=1, inter_op=1)))" in first["seed_calls"]
     assert {"call": "keras.utils.set_random_seed", "why": "not provided by this Keras"} in first["seed_unavailable"]
+
+
+def test_tf1_keras_version_is_read_from_its_implementation_not_taken_from_tensorflow(monkeypatch):
+    """TensorFlow 1.8's generated tf.keras module has no __version__; its implementation module
+    says 2.1.5-tf. Stand-in modules here: the real one runs in the tf.keras-tensorflow1.8.0 cell."""
+    generated = types.ModuleType("tensorflow.tools.api.generator.api.keras")
+    implementation = types.ModuleType("tensorflow.python.keras")
+    implementation.__version__ = "2.1.5-tf"
+    monkeypatch.setitem(__import__("sys").modules, "tensorflow.python.keras", implementation)
+    assert worker.keras_version(generated) == "2.1.5-tf"
+    monkeypatch.delitem(__import__("sys").modules, "tensorflow.python.keras")
+    package = types.ModuleType("tensorflow")
+    package.__version__ = "1.8.0"
+    monkeypatch.setitem(__import__("sys").modules, "tensorflow", package)
+    assert worker.keras_version(generated) == "1.8.0"     # no implementation module: the package's

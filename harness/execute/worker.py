@@ -427,6 +427,10 @@ def keras_version(keras):
     if keras is None:
         return None
     version = getattr(keras, "__version__", None)
+    if version is None and keras.__name__.startswith("tensorflow."):
+        # TF 1.x's generated tf.keras module (1.8: tensorflow.tools.api.generator.api.keras) has
+        # none, its implementation does (2.1.5-tf); the package's is TensorFlow's own version.
+        version = getattr(sys.modules.get("tensorflow.python.keras"), "__version__", None)
     if version is None:
         version = module_version(keras.__name__.split(".")[0])
     return None if version in (None, "None") else str(version)
