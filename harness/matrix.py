@@ -16,7 +16,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 
 MATRIX_SCHEMA = 1
-APIS = ("keras2", "tf.keras", "tf-keras", "keras3", "none")
+APIS = ("keras1", "keras2", "tf.keras", "tf-keras", "keras3", "none")
 BACKENDS = ("tensorflow", "theano", "cntk", "jax", "torch", "none")
 RECIPES = ("none", "numpy", "tutorial", "full", "strict", "portable")
 UNSEEDED = RECIPES[0]      # the baseline: nothing seeded (expected to diverge)
@@ -35,7 +35,7 @@ SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")   # a name tha
 TAG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TOX_PYTHON_FACTOR = re.compile(r"^(py|cp|pypy)\d")  # factors tox reads as interpreters
-API_ERA = {"keras2": "keras2", "tf.keras": "tf2", "tf-keras": "tf2", "keras3": "keras3", "none": "none"}
+API_ERA = {"keras1": "keras1", "keras2": "keras2", "tf.keras": "tf2", "tf-keras": "tf2", "keras3": "keras3", "none": "none"}
 
 
 class MatrixError(ValueError):
@@ -277,7 +277,7 @@ def _make_cell(entry: dict, defaults: dict, path, text: str) -> Cell:
     if (entry.get("installer") == "existing") != bool(entry.get("interpreter")):
         fail("installer = \"existing\" and interpreter = \"/path/to/python\" go together")
     env = {str(k): str(v) for k, v in raw_env.items()}
-    if entry["api"] in ("keras2", "keras3"):
+    if entry["api"] in ("keras1", "keras2", "keras3"):
         env.setdefault("KERAS_BACKEND", entry["backend"])
     tags = _auto_tags(entry) + [t for t in entry.get("tags", []) if t not in _auto_tags(entry)]
     return Cell(

@@ -116,7 +116,7 @@ class PinnedRow:
 
 def portable_base(api: str, backend: str) -> str:
     """The recipe `portable` builds on (the worker's portable_base; a test keeps them equal)."""
-    return "strict" if (api == "keras2" and backend == "tensorflow") else "full"
+    return "strict" if (api in verdicts.SESSION_APIS and backend == "tensorflow") else "full"
 
 
 def pinned(found: list) -> list:

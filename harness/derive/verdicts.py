@@ -34,6 +34,9 @@ VALUE_VERDICTS = ("bitwise", "agrees", "diverged", "single-run")
 # MIN_PROCESSES_RACY (10). Fewer is shown as provisional.
 MIN_PROCESSES = 5
 MIN_PROCESSES_RACY = 10
+# The API generations whose TensorFlow backend is always a TF 1.x-style session (standalone Keras 1
+# and 2): the stacks MIN_PROCESSES_RACY and the `portable` recipe's strict base apply to.
+SESSION_APIS = ("keras1", "keras2")
 # Statuses after which no further process of a recipe is run: they are decided by the stack, not
 # by chance (and a timeout costs the whole timeout again).
 DECISIVE_STATUSES = ("import-failed", "not-applicable", "timed-out", "determinism-unavailable",
@@ -42,7 +45,7 @@ DECISIVE_STATUSES = ("import-failed", "not-applicable", "timed-out", "determinis
 
 def minimum_processes(api: str | None, backend: str | None) -> int:
     """Processes a bitwise verdict needs on this stack (see MIN_PROCESSES)."""
-    return MIN_PROCESSES_RACY if (api == "keras2" and backend == "tensorflow") else MIN_PROCESSES
+    return MIN_PROCESSES_RACY if (api in SESSION_APIS and backend == "tensorflow") else MIN_PROCESSES
 
 
 def disagreement_bound(processes: int) -> float | None:

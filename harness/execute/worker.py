@@ -50,6 +50,8 @@ Result format history (RESULT_SCHEMA):
       pool sizes), `torch` (ATen CPU capability, BLAS, MKL version, oneDNN, threads), `jax`
       (platform, XLA_FLAGS), `theano` (BLAS flags, OpenMP, compiler flags). A fact that could not
       be read is null or {"unknown": why}. New recipe `portable`.
+      Later, without a schema change: `api_adapter` (api keras1 only), the Keras 1 spellings the
+      worker passed the scenario's calls through (fit(epochs=N) -> fit(nb_epoch=N)).
 """
 from __future__ import absolute_import, division, print_function
 
@@ -71,7 +73,10 @@ import types
 RESULT_SCHEMA = 3
 SCENARIO_CONTRACTS = (1, 2)
 RECIPES = ("none", "numpy", "tutorial", "full", "strict", "portable")
-APIS = ("keras2", "tf.keras", "tf-keras", "keras3", "none")
+APIS = ("keras1", "keras2", "tf.keras", "tf-keras", "keras3", "none")
+# Keras 1 makes the seeding calls of standalone Keras 2 (tf.set_random_seed, K.set_session on a
+# TF 1.x session; neither has keras.utils.set_random_seed), so it takes Keras 2's recipes.
+RECIPE_API = {"keras1": "keras2"}
 BACKENDS = ("tensorflow", "theano", "cntk", "jax", "torch", "none")
 NUMPY_SEED = 1
 BACKEND_SEED = 2
@@ -368,6 +373,44 @@ def import_keras(api):
     return keras
 
 
+def recipe_api(api):
+    """The API generation whose recipes an API generation takes (RECIPE_API)."""
+    return RECIPE_API.get(api, api)
+
+
+def recipe_view(args):
+    """The arguments as the recipe functions see them (the API generation of its recipes)."""
+    view = argparse.Namespace(**vars(args))
+    view.api = recipe_api(args.api)
+    return view
+
+
+def adapt_keras1(keras):
+    """Let Keras 1 take the scenario's Keras 2 spelling of the epoch count: Model.fit(epochs=N)
+    becomes fit(nb_epoch=N) (Keras 1 refuses the keyword it does not know). Nothing else changes:
+    the same model, data and training run. Returns what was adapted, for the result."""
+    adapted = []
+    engine = getattr(keras, "engine", None)
+    classes = [getattr(keras.models, "Sequential", None), getattr(getattr(engine, "training", None), "Model", None)]
+    for cls in classes:
+        if cls is None or "fit" not in cls.__dict__:
+            continue
+        cls.fit = _fit_with_epochs(cls.__dict__["fit"])
+        adapted.append("%s.fit(epochs=N) -> fit(nb_epoch=N)" % cls.__name__)
+    return adapted
+
+
+def _fit_with_epochs(fit):
+    def fit_keras1(self, *args, **kwargs):
+        if "epochs" in kwargs:
+            if "nb_epoch" in kwargs:
+                raise TypeError("fit() got both epochs and nb_epoch")
+            kwargs["nb_epoch"] = kwargs.pop("epochs")
+        return fit(self, *args, **kwargs)
+    fit_keras1.__name__, fit_keras1.__doc__ = fit.__name__, fit.__doc__
+    return fit_keras1
+
+
 def module_version(name):
     module = sys.modules.get(name)
     if module is None:
@@ -384,6 +427,10 @@ def keras_version(keras):
     if keras is None:
         return None
     version = getattr(keras, "__version__", None)
+    if version is None and keras.__name__.startswith("tensorflow."):
+        # TF 1.x's generated tf.keras module (1.8: tensorflow.tools.api.generator.api.keras) has
+        # none, its implementation does (2.1.5-tf); the package's is TensorFlow's own version.
+        version = getattr(sys.modules.get("tensorflow.python.keras"), "__version__", None)
     if version is None:
         version = module_version(keras.__name__.split(".")[0])
     return None if version in (None, "None") else str(version)
@@ -1113,15 +1160,17 @@ def execute(args, result):
     lib = import_backend(args.backend)
     imports["backend"] = clock() - start
     result["phase"] = "seed"
-    apply_before_keras(args.recipe, args.backend, lib, log, args.device, args.api)
+    apply_before_keras(args.recipe, args.backend, lib, log, args.device, recipe_api(args.api))
     result["phase"] = "import"
     start = clock()
     keras = import_keras(args.api)
     imports["keras"] = clock() - start
     result["import_seconds"] = time.time() - started
     result["phase"] = "seed"
-    apply_after_keras(args.recipe, args.api, args.backend, lib, keras, log)
+    apply_after_keras(args.recipe, recipe_api(args.api), args.backend, lib, keras, log)
     log.settle()
+    if args.api == "keras1":
+        result["api_adapter"] = adapt_keras1(keras)
     observe(args.api, args.backend, lib, keras, result)
     result["phase"] = "scenario"
     support = load_support()
@@ -1152,7 +1201,7 @@ def main(argv=None):
     if problem:
         sys.stderr.write("worker: no result can be written: %s\n" % problem)
         return EXIT_OUT_UNWRITABLE
-    reexec_if_needed(args)
+    reexec_if_needed(recipe_view(args))
     started = time.time()
     result = {"schema": RESULT_SCHEMA, "status": "running", "recipe": args.recipe, "api": args.api,
               "backend": args.backend, "device": args.device, "pid": os.getpid(),

@@ -35,6 +35,7 @@ from .files import Staged
 
 SITE = "site"
 GROUPS = {
+    "keras1": "Keras 1, standalone (2016-2017): TensorFlow 1.x, Theano",
     "keras2": "Keras 2, standalone (2017-2019): TensorFlow 1.x / 2.x, Theano, CNTK",
     "tf.keras": "TensorFlow 2: tf.keras (Keras 2 inside TensorFlow)",
     "tf-keras": "TensorFlow 2: tf-keras (Keras 2 for TensorFlow >= 2.16)",
@@ -400,7 +401,7 @@ def grid_stacks(found, builtin=(), infos=None) -> tuple:
     return rows, scenarios, main
 
 
-API_NAMES = {"keras2": "Keras 2", "tf.keras": "tf.keras", "tf-keras": "tf-keras", "keras3": "Keras 3", "none": "no Keras"}
+API_NAMES = {"keras1": "Keras 1", "keras2": "Keras 2", "tf.keras": "tf.keras", "tf-keras": "tf-keras", "keras3": "Keras 3", "none": "no Keras"}
 
 
 def gpu_html(found) -> str:
