@@ -227,3 +227,16 @@ def test_mxnet_seeds_itself_and_reports_its_features_for_real(tmp_path):
     features = result["codepath"]["mxnet"]
     assert features["version"] == "1.9.1" and isinstance(features["mkldnn"], bool)
     assert set(features["blas"]) <= set(features["features_enabled"])
+
+
+@pytest.mark.e2e
+def test_openvino_backend_runs_inference_on_its_cpu_device_for_real(tmp_path):
+    cell, python = built("openvino")
+    done, result = run_worker(tmp_path, "none", "openvino", "keras3", INFERENCE, python, cell_env(cell))
+    assert result["status"] == "ok", done.stderr[-2000:]
+    assert result["observed"]["device_used"] == "cpu" and "CPU" in result["observed"]["devices"]
+    expected, _ = inference_value(fake_keras())
+    assert all(abs(v - expected) <= 1e-6 * abs(expected) for v in result["values"])
+    facts = result["codepath"]["openvino"]
+    assert facts["version"].startswith("2026.4.1")
+    assert isinstance(facts["inference_precision"], str)     # float32 here; bf16 where the CPU has it
