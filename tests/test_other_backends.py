@@ -240,3 +240,26 @@ def test_openvino_backend_runs_inference_on_its_cpu_device_for_real(tmp_path):
     facts = result["codepath"]["openvino"]
     assert facts["version"].startswith("2026.4.1")
     assert isinstance(facts["inference_precision"], str)     # float32 here; bf16 where the CPU has it
+
+
+def test_the_summary_says_a_scenario_does_not_apply_rather_than_that_nothing_repeats(tmp_path):
+    """On the committed records of the numpy backend: canonical_mlp is not-applicable under every
+    recipe, and the published summary gives the reason instead of 'no recipe is bitwise'."""
+    import shutil
+    from harness.report import site
+    from support import load
+    name, machine = CELLS["numpy"], "fc9bdb106a"
+    source = ROOT / "results" / "records" / machine / name
+    if not (source / "canonical_mlp").is_dir():
+        pytest.skip(f"no committed records of {name} on {machine}")
+    shutil.copytree(source, tmp_path / "records" / machine / name)
+    (tmp_path / "machines").mkdir()
+    shutil.copy(ROOT / "results" / "machines" / f"{machine}.json", tmp_path / "machines")
+    rs, found = load(tmp_path)
+    rows, _, main = site.grid_stacks(found, site.builtin_scenarios(), rs.machine_infos())
+    assert main == "canonical_mlp"
+    [(api, label, text)] = site.answer_sentences([s for s in rows if s.scenario == main])
+    assert "the scenario does not apply on its 1 stack(s) (Keras 3's numpy backend implements " \
+        "inference only" in text and "bitwise" not in text
+    [(_, _, inference)] = site.answer_sentences([s for s in rows if s.scenario == "inference"])
+    assert "the weakest bitwise recipe is none on 1 of 1 stack(s)" in inference
