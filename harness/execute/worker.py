@@ -48,7 +48,8 @@ Result format history (RESULT_SCHEMA):
       or MKL's code branch), `numpy_simd` (numpy's baseline and dispatched SIMD extensions), and
       per backend: `tensorflow` (version, `onednn_on` from TensorFlow's own IsMklEnabled, thread
       pool sizes), `torch` (ATen CPU capability, BLAS, MKL version, oneDNN, threads), `jax`
-      (platform, XLA_FLAGS), `theano` (BLAS flags, OpenMP, compiler flags). A fact that could not
+      (platform, XLA_FLAGS), `theano` (BLAS flags, OpenMP, compiler flags); later, within schema 3:
+      `mxnet` (mx.runtime.Features), `plaidml` (device ids), `openvino` (CPU plugin properties). A fact that could not
       be read is null or {"unknown": why}. New recipe `portable`.
 """
 from __future__ import absolute_import, division, print_function
@@ -661,7 +662,7 @@ def plaidml_codepath(plaidml):
 
 def openvino_codepath(ov):
     """OpenVINO's CPU plugin: the device it found, its optimisation capabilities and the precision
-    it infers in (a bf16 or f16 hint on a CPU that has them changes the numbers)."""
+    it infers in (a bf16 or f16 hint, on a CPU that has them, would compute another program)."""
     core = ov.Core()
     facts = {"version": str(ov.get_version() if hasattr(ov, "get_version") else ov.__version__),
              "devices": [str(d) for d in core.available_devices]}
