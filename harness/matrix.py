@@ -17,7 +17,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 MATRIX_SCHEMA = 1
 APIS = ("keras1", "keras2", "tf.keras", "tf-keras", "keras3", "none")
-BACKENDS = ("tensorflow", "theano", "cntk", "jax", "torch", "none")
+BACKENDS = ("tensorflow", "theano", "cntk", "jax", "torch", "mxnet", "plaidml", "numpy", "openvino",
+            "none")
 RECIPES = ("none", "numpy", "tutorial", "full", "strict", "portable")
 UNSEEDED = RECIPES[0]      # the baseline: nothing seeded (expected to diverge)
 SEEDED = RECIPES[1:]       # every recipe that seeds something, weakest first

@@ -149,3 +149,39 @@ def test_a_worker_without_a_recipe_entry_point_is_refused_by_name(tmp_path):
 def test_the_worker_schema_is_read_from_the_source():
     from harness.execute import worker
     assert inputs.worker_facts()[0] == worker.RESULT_SCHEMA
+
+
+def _branch_body_changed(text: str, test: str) -> str:
+    """The source with one more statement at the start of the first `if`/`elif <test>:` body."""
+    marker = f"{test}:\n"
+    at = text.index(marker) + len(marker)
+    indent = len(text[at:]) - len(text[at:].lstrip(" "))
+    return text[:at] + " " * indent + "_changed = 1\n" + text[at:]
+
+
+@pytest.mark.parametrize("test", ['elif backend == "mxnet"', 'elif backend in BACKEND_WITHOUT_SEED'])
+def test_a_branch_only_an_added_backend_takes_stales_only_that_backends_records(tmp_path, test):
+    older = worker_copy(tmp_path, _branch_body_changed(paths.WORKER.read_text(), test))
+    # the records of every other backend keep their recipe code ...
+    for backend in ("tensorflow", "theano", "cntk", "jax", "torch", None):
+        assert inputs.worker_facts(older, backend) == inputs.worker_facts(paths.WORKER, backend)
+    # ... and those of the backends the branch is for do not
+    takers = ["mxnet"] if "mxnet" in test else ["plaidml", "numpy", "openvino"]
+    for backend in takers:
+        assert inputs.worker_facts(older, backend) != inputs.worker_facts(paths.WORKER, backend)
+    mx = plain_cell("c1", recipes=("numpy",), replays=1, backend=takers[0])
+    assert inputs.changed(inputs.of(mx, SCENARIO, "numpy", MACHINE, worker=older),
+                          inputs.of(mx, SCENARIO, "numpy", MACHINE)) == ["recipe_code"]
+
+
+def test_a_branch_of_a_first_backend_stales_every_backends_records(tmp_path):
+    older = worker_copy(tmp_path, _branch_body_changed(paths.WORKER.read_text(), 'elif backend == "theano"'))
+    for backend in ("tensorflow", "theano", "jax", "mxnet", "openvino"):
+        assert inputs.worker_facts(older, backend) != inputs.worker_facts(paths.WORKER, backend)
+
+
+def test_the_published_mark_judges_a_record_by_its_own_backends_recipe_code():
+    found = inputs.scenario_inputs(["canonical_mlp"])["canonical_mlp"]
+    assert inputs.for_backend(found, "mxnet")["recipe_code"] == inputs.worker_facts(backend="mxnet")[1]
+    assert inputs.for_backend(found, "tensorflow")["recipe_code"] == inputs.worker_facts()[1]
+    assert inputs.worker_facts(backend="mxnet")[1] != inputs.worker_facts()[1]

@@ -76,7 +76,7 @@ def _from_record(record, rs, current_inputs, locked=None) -> Outcome:
     ok = record.ok_replays()
     observed = next((r["observed"] for r in record.replays if isinstance(r.get("observed"), dict)), {})
     env = rs.environments.get((record.machine, record.cell_name))
-    current = current_inputs.get(record.scenario)
+    current = inputs.for_backend(current_inputs.get(record.scenario), record.cell.get("backend"))
     return Outcome(
         machine=record.machine, cell=record.cell, scenario=record.scenario, recipe=record.recipe,
         verdict=result, values=tuple(ok[0]["values"]) if ok else None, record=record.path,

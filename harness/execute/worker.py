@@ -48,7 +48,8 @@ Result format history (RESULT_SCHEMA):
       or MKL's code branch), `numpy_simd` (numpy's baseline and dispatched SIMD extensions), and
       per backend: `tensorflow` (version, `onednn_on` from TensorFlow's own IsMklEnabled, thread
       pool sizes), `torch` (ATen CPU capability, BLAS, MKL version, oneDNN, threads), `jax`
-      (platform, XLA_FLAGS), `theano` (BLAS flags, OpenMP, compiler flags). A fact that could not
+      (platform, XLA_FLAGS), `theano` (BLAS flags, OpenMP, compiler flags); later, within schema 3:
+      `mxnet` (mx.runtime.Features), `plaidml` (device ids), `openvino` (CPU plugin properties). A fact that could not
       be read is null or {"unknown": why}. New recipe `portable`.
       Later, without a schema change: `api_adapter` (api keras1 only), the Keras 1 spellings the
       worker passed the scenario's calls through (fit(epochs=N) -> fit(nb_epoch=N)).
@@ -77,7 +78,8 @@ APIS = ("keras1", "keras2", "tf.keras", "tf-keras", "keras3", "none")
 # Keras 1 makes the seeding calls of standalone Keras 2 (tf.set_random_seed, K.set_session on a
 # TF 1.x session; neither has keras.utils.set_random_seed), so it takes Keras 2's recipes.
 RECIPE_API = {"keras1": "keras2"}
-BACKENDS = ("tensorflow", "theano", "cntk", "jax", "torch", "none")
+BACKENDS = ("tensorflow", "theano", "cntk", "jax", "torch", "mxnet", "plaidml", "numpy", "openvino",
+            "none")
 NUMPY_SEED = 1
 BACKEND_SEED = 2
 REEXEC_FLAG = "HARNESS_WORKER_REEXEC"
@@ -142,6 +144,8 @@ def recipe_environment(recipe, backend, device, environ, api=None):
         env["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"
     if backend == "theano":
         env["THEANO_FLAGS"] = _joined_flags(environ.get("THEANO_FLAGS", ""), "deterministic=more", ",")
+    if backend == "mxnet":
+        env["MXNET_ENFORCE_DETERMINISM"] = "1"
     return env
 
 
@@ -212,7 +216,8 @@ def import_backend(backend):
     if backend == "none":
         return None
     name = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow",
-            "theano": "theano", "cntk": "cntk"}[backend]
+            "theano": "theano", "cntk": "cntk", "mxnet": "mxnet", "plaidml": "plaidml",
+            "numpy": "numpy", "openvino": "openvino"}[backend]
     return __import__(name)
 
 
@@ -232,8 +237,22 @@ def seed_backend(backend, lib, log):
         log.missing("backend seed", "theano has no global seed; Keras 2 draws Theano seeds from numpy")
     elif backend == "jax":
         log.missing("backend seed", "jax has no global seed; its random state is explicit PRNG keys")
+    elif backend == "mxnet":
+        log.call("mx.random.seed(%d)" % BACKEND_SEED, lib.random.seed, BACKEND_SEED)
+    elif backend in BACKEND_WITHOUT_SEED:
+        log.missing("backend seed", BACKEND_WITHOUT_SEED[backend])
     else:
         log.missing("backend seed", "no backend")
+
+
+# Backends with no global seed call of their own, and why (recorded in seed_unavailable).
+BACKEND_WITHOUT_SEED = {
+    "plaidml": "PlaidML has no global seed call; its Keras backend draws its random state from numpy.random",
+    "numpy": "Keras 3's numpy backend has no seed of its own: its random ops seed a fresh numpy "
+             "Generator from Keras's SeedGenerator (keras.utils.set_random_seed, recipe full)",
+    "openvino": "OpenVINO has no global seed call: Keras 3's openvino backend takes its seeds from "
+                "Keras's SeedGenerator (keras.utils.set_random_seed, recipe full)",
+}
 
 
 def tf_major(lib):
@@ -274,6 +293,10 @@ def strict_before_keras(backend, lib, log, device="cpu"):
                         "Theano %s does not recognise the flag (ignored)" % getattr(lib, "__version__", "?"))
     elif backend == "jax":
         log.missing("jax single-thread switch", "no stable XLA CPU flag; thread variables set, XLA_FLAGS deterministic ops on GPU only")
+    elif backend == "mxnet":
+        log.calls.append("env MXNET_ENFORCE_DETERMINISM=%s" % os.environ.get("MXNET_ENFORCE_DETERMINISM"))
+    elif backend in BACKEND_WITHOUT_SEED:
+        log.missing("%s determinism switch" % backend, "none known; only the thread variables are set")
     if device == "gpu":
         strict_on_gpu(backend, lib, log)
 
@@ -459,6 +482,14 @@ def observe_devices(backend, lib):
             return [str(lib.config.device)]
         if backend == "cntk":
             return [str(d) for d in lib.device.all_devices()]
+        if backend == "mxnet":
+            return ["cpu"] + ["gpu(%d)" % i for i in range(lib.context.num_gpus())]
+        if backend == "openvino":
+            return [str(d) for d in lib.Core().available_devices]
+        if backend == "plaidml":
+            return [os.environ.get("PLAIDML_DEVICE_IDS") or "unknown (PLAIDML_DEVICE_IDS not set)"]
+        if backend == "numpy":
+            return ["cpu"]
     except Exception as exc:
         return [bounded("unknown (%s)" % as_text(exc), 500)]
     return []
@@ -489,7 +520,8 @@ CODEPATH_VARS = ("TF_ENABLE_ONEDNN_OPTS", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_IS
                  "MKL_ENABLE_INSTRUCTIONS", "MKL_DEBUG_CPU_TYPE", "ATEN_CPU_CAPABILITY",
                  "OPENBLAS_CORETYPE", "NPY_DISABLE_CPU_FEATURES", "XLA_FLAGS", "OMP_NUM_THREADS",
                  "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
-                 "TF_NUM_INTEROP_THREADS")
+                 "TF_NUM_INTEROP_THREADS", "MXNET_ENFORCE_DETERMINISM", "MXNET_ENGINE_TYPE",
+                 "PLAIDML_DEVICE_IDS", "PLAIDML_EXPERIMENTAL")
 
 
 def codepath(backend, lib):
@@ -499,7 +531,8 @@ def codepath(backend, lib):
              "blas": _guarded(loaded_blas),
              "numpy_simd": _guarded(numpy_simd)}
     reader = {"tensorflow": tf_codepath, "torch": torch_codepath, "jax": jax_codepath,
-              "theano": theano_codepath}.get(backend)
+              "theano": theano_codepath, "mxnet": mxnet_codepath, "plaidml": plaidml_codepath,
+              "openvino": openvino_codepath}.get(backend)
     if reader is not None and lib is not None:
         found[backend] = _guarded(reader, lib)
     return found
@@ -655,6 +688,42 @@ def theano_codepath(theano):
     return facts
 
 
+def mxnet_codepath(mx):
+    """MXNet's compiled-in features as it reports them (mx.runtime.Features, MXNet >= 1.5): oneDNN
+    (MKLDNN), OpenMP, the BLAS it was built with, the SIMD it was compiled for."""
+    facts = {"version": str(getattr(mx, "__version__", None))}
+    features = mx.runtime.Features()
+    enabled = sorted(name for name in features if features.is_enabled(name))
+    facts["features_enabled"] = enabled
+    for key, name in (("mkldnn", "MKLDNN"), ("openmp", "OPENMP"), ("cuda", "CUDA")):
+        facts[key] = name in enabled if name in features else None
+    facts["blas"] = [name for name in enabled if name.startswith("BLAS_")]
+    return facts
+
+
+def plaidml_codepath(plaidml):
+    """PlaidML compiles its kernels for the device it was given (PLAIDML_DEVICE_IDS, in env)."""
+    return {"version": str(getattr(plaidml, "__version__", None)),
+            "device_ids": os.environ.get("PLAIDML_DEVICE_IDS")}
+
+
+def openvino_codepath(ov):
+    """OpenVINO's CPU plugin: the device it found, its optimisation capabilities and the precision
+    it infers in (a bf16 or f16 hint, on a CPU that has them, would compute another program)."""
+    core = ov.Core()
+    facts = {"version": str(ov.get_version() if hasattr(ov, "get_version") else ov.__version__),
+             "devices": [str(d) for d in core.available_devices]}
+    for key, name in (("cpu_name", "FULL_DEVICE_NAME"), ("capabilities", "OPTIMIZATION_CAPABILITIES"),
+                      ("inference_precision", "INFERENCE_PRECISION_HINT"),
+                      ("threads", "INFERENCE_NUM_THREADS")):
+        try:
+            value = core.get_property("CPU", name)
+            facts[key] = [str(v) for v in value] if isinstance(value, (list, tuple)) else str(value)
+        except Exception as exc:
+            facts[key] = {"unknown": bounded(as_text(exc), 200)}
+    return facts
+
+
 # --------------------------------------------------------------------------------------------
 # Devices: the GPU facts each framework reports, and the device a replay actually ran on.
 # --------------------------------------------------------------------------------------------
@@ -763,7 +832,9 @@ def device_used(backend, lib):
     if lib is None:
         return "cpu"
     probe = {"torch": torch_device_used, "tensorflow": tf_device_used, "jax": jax_device_used,
-             "theano": theano_device_used, "cntk": cntk_device_used}[backend]
+             "theano": theano_device_used, "cntk": cntk_device_used, "mxnet": mxnet_device_used,
+             "plaidml": plaidml_device_used, "numpy": lambda lib: "cpu",
+             "openvino": openvino_device_used}[backend]
     try:
         return probe(lib)
     except Exception as exc:
@@ -798,6 +869,25 @@ def jax_device_used(jax):
 def theano_device_used(theano):
     device = str(theano.config.device)
     return "gpu" if device.startswith(("cuda", "gpu", "opencl")) else "cpu"
+
+
+def mxnet_device_used(mx):
+    """keras-mxnet runs on the GPUs its model is given; with none visible it can only be the CPU."""
+    gpus = mx.context.num_gpus()
+    return "cpu" if gpus == 0 else "unknown (MXNet sees %d GPU(s); the model's context is not read)" % gpus
+
+
+def plaidml_device_used(plaidml):
+    """PlaidML runs on the device PLAIDML_DEVICE_IDS names (llvm_cpu.0: its LLVM CPU device)."""
+    ids = os.environ.get("PLAIDML_DEVICE_IDS", "")
+    return "cpu" if ids.startswith("llvm_cpu") else "unknown (PLAIDML_DEVICE_IDS=%s)" % ids
+
+
+def openvino_device_used(ov):
+    """Keras 3's openvino backend compiles every model for OpenVINO's "CPU" device."""
+    keras_core = sys.modules.get("keras.src.backend.openvino.core")
+    device = keras_core.get_device() if hasattr(keras_core, "get_device") else None
+    return "cpu" if device == "CPU" else "unknown (keras openvino device %s)" % device
 
 
 def cntk_device_used(cntk):
@@ -902,6 +992,26 @@ def not_applicable_reason(scenario, facts):
     if isinstance(answer, TEXT_TYPES) and answer:
         return bounded(answer, 500)
     return "applies(info) returned %s" % short_repr(answer)
+
+
+# Keras 3 backends that implement inference only: fit raises NotImplementedError. A scenario runs
+# there only when it declares TRAINS = False (scenarios/inference.py); the others are recorded
+# not-applicable with the reason, never run to a crash.
+INFERENCE_ONLY = {
+    "numpy": "Keras 3's numpy backend implements inference only (fit raises NotImplementedError: "
+             "'fit not implemented for NumPy backend')",
+    "openvino": "Keras 3's openvino backend implements inference only (fit raises "
+                "NotImplementedError: '`fit` is not supported with openvino backend')",
+}
+
+
+def inference_only_reason(scenario, api, backend):
+    """None when the scenario can run on the backend, else why not: the backend cannot train and
+    the scenario does not declare TRAINS = False."""
+    if api != "keras3" or backend not in INFERENCE_ONLY or scenario.get("TRAINS", True) is False:
+        return None
+    return "%s; scenario %s trains (it does not declare TRAINS = False)" % (
+        INFERENCE_ONLY[backend], scenario.get("NAME", "?"))
 
 
 class Context(object):
@@ -1182,7 +1292,7 @@ def execute(args, result):
                   metric=plan["metric"], repeats=plan["repeats"], timeout=plan["timeout"],
                   data_seed=plan["data_seed"])
     facts = scenario_facts(args, lib, keras)
-    reason = not_applicable_reason(scenario, facts)
+    reason = inference_only_reason(scenario, args.api, args.backend) or not_applicable_reason(scenario, facts)
     if reason is not None:
         result["status"], result["reason"] = "not-applicable", reason
         return

@@ -354,6 +354,10 @@ def answer_sentences(rows) -> list:
             first = (f"the weakest bitwise recipe is {parts[0]} of {len(members)} stack(s)"
                      + "".join(f", {p}" for p in parts[1:]))
             first += f"; {never} never bitwise" if never else ""
+        elif all(o.verdict.name == verdicts.NOT_APPLICABLE for s in members for o in s.members):
+            reasons = sorted({o.verdict.error for s in members for o in s.members if o.verdict.error})
+            first = (f"the scenario does not apply on its {len(members)} stack(s)"
+                     + (f" ({reasons[0]})" if len(reasons) == 1 else ""))
         else:
             first = f"no recipe is bitwise on any of its {len(members)} stack(s)"
         several = [s for s in members if s.answer and len(s.machines) > 1 and s.travel is not None]
