@@ -360,8 +360,11 @@ def run_step(project, index):
     (project / ".host" / "bin" / "python").symlink_to(sys.executable)
     output, summary = project / "output.txt", project / "summary.md"
     environ = {k: v for k, v in os.environ.items() if k != "HARNESS_ROOT"}
-    environ.update(PYTHONPATH=str(ROOT), PIP_INDEX_URL=index, GITHUB_OUTPUT=str(output),
-                   GITHUB_STEP_SUMMARY=str(summary))
+    # The step's `harness lock --write` resolves the added cells with uv: keep it off the network
+    # (the recorded index has no simple pages; uv reads UV_*, not PIP_INDEX_URL), so it answers at
+    # once, from uv's cache or with a warning, and the step goes on either way.
+    environ.update(PYTHONPATH=str(ROOT), PIP_INDEX_URL=index, UV_INDEX_URL=index, UV_OFFLINE="1",
+                   GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary))
     done = subprocess.run(["bash", "-eo", "pipefail", "-c", generated.releases_script()], cwd=project,
                           env=environ, capture_output=True, text=True, timeout=120)
     return done, output.read_text(), summary.read_text()
