@@ -193,11 +193,12 @@ def test_inference_runs_under_the_worker_with_the_same_value_for_every_recipe(tm
 
 # ------------------------------------------------------------------ e2e in the real environments
 def built(backend):
+    """The cell's real environment, built from its lock when it is not there yet (as `harness run`
+    builds it)."""
     cell = matrix.load().get(CELLS[backend])
     envs = Path(os.environ.get("HARNESS_ENVS", ROOT / ".envs"))
-    outcome = environments.current(cell, envs)
-    if outcome is None or outcome.status != "ok":
-        pytest.skip(f"{cell.name} is not built under {envs} (harness run {cell.name})")
+    outcome = environments.ensure(cell, envs)
+    assert outcome.status == "ok", f"{cell.name} did not build: {outcome.error}"
     return cell, environments.env_python(environments.env_path(cell, envs))
 
 
