@@ -77,7 +77,7 @@ def _load(args, must_exist=True):
 
 def _locks() -> dict:
     """{cell: the version of each package its lock installs}, for the closure mark."""
-    from .store import lockfiles
+    from .provision import lockfiles
     found, problems = lockfiles.read_all(paths.locks_dir())
     for problem in problems:
         print(f"warning: skipped {problem}", file=sys.stderr)

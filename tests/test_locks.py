@@ -12,7 +12,7 @@ from harness.derive import closure
 from harness.ops import lock as lock_ops
 from harness.provision import environments
 from harness.report import evidence, tables
-from harness.store import lockfiles
+from harness.provision import lockfiles
 from harness.store.resultset import ResultSet
 from harness.derive import outcomes
 

@@ -22,7 +22,8 @@ from .. import paths
 from ..derive import closure
 from ..matrix import Cell
 from ..provision import environments, interpreters
-from ..store import lockfiles, machines, records
+from ..provision import lockfiles
+from ..store import machines, records
 
 COMPILE_TIMEOUT = 600
 

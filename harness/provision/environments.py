@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -20,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import interpreters, legacy, locks, processes
+from . import interpreters, legacy, lockfiles, locks, processes
 from . import InstallError
 from .. import paths
 from ..matrix import Cell
@@ -72,10 +70,9 @@ def lock_of(cell: Cell, locks_dir=None) -> tuple:
     locks/<cell>.txt, or "unlocked" when the cell has none."""
     if installer_for(cell) == "existing":
         return None, EXISTING
-    path = Path(locks_dir or paths.locks_dir()) / f"{cell.name}.txt"
-    try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+    path = lockfiles.path_for(Path(locks_dir or paths.locks_dir()), cell.name)
+    digest = lockfiles.sha256_of(path)
+    if digest is None:
         return None, UNLOCKED
     return path, {"file": f"{path.parent.name}/{path.name}", "sha256": digest}
 
@@ -90,22 +87,10 @@ def _built_from(saved: dict, lock_path, lock) -> bool:
     if lock_path is None:           # built before locks, and there is none to hold
         return True
     try:
-        lines = Path(lock_path).read_text().splitlines()
-    except OSError:
+        wanted = lockfiles.read(lock_path).installed()
+    except lockfiles.LockError:
         return False
-    pins = {_pin(line) for line in lines if line.strip() and not line.startswith("#")}
-    return pins == {_pin(line) for line in saved.get("packages") or []}
-
-
-def _pin(line: str) -> str:
-    """A pin with its name normalized (PEP 503), as a freeze shows it, for comparing a freeze
-    with a lock (whose `# installs as V` says the version a freeze reports)."""
-    pin, _, note = line.partition("#")
-    name, _, version = pin.strip().partition("==")
-    note = note.strip()
-    if note.startswith("installs as "):
-        version = note[len("installs as "):]
-    return re.sub(r"[-_.]+", "-", name).lower() + "==" + version.strip()
+    return wanted == lockfiles.freeze_versions(saved.get("packages") or [])
 
 
 def env_path(cell: Cell, envs_dir: Path) -> Path:

@@ -138,6 +138,17 @@ def format_lock(cell: str, packages, header: dict, pinned=None) -> str:
     return "\n".join(lines + [pins[name] for name in sorted(pins)]) + "\n"
 
 
+def freeze_versions(packages) -> dict:
+    """{normalized name: version} of a freeze's `name==version` lines (other lines are no pins):
+    what an environment holds, in the terms of Lock.installed()."""
+    found = {}
+    for line in packages:
+        name, sep, version = str(line).partition("==")
+        if sep and name.strip():
+            found[normalize(name.strip())] = version.strip()
+    return found
+
+
 def sha256_of(path: Path) -> str | None:
     try:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
