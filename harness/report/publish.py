@@ -67,6 +67,7 @@ def heatmap_png(found: list) -> bytes:
         + (f" @{tables.short(o.machine)}" if several else "")
     rows = list(dict.fromkeys(label(o) for o in found))
     recipes = [r for r in RECIPES if any(o.recipe == r for o in found)]
+    recipes += sorted({o.recipe for o in found} - set(RECIPES))   # a record of a recipe this ladder lacks
     grid = np.full((len(rows), len(recipes)), np.nan)
     notes = [["" for _ in recipes] for _ in rows]
     for o in found:
