@@ -339,3 +339,16 @@ def test_the_runner_checks_every_optional_replay_field_the_record_schema_types()
     from harness.store import schema
     assert set(schema.REPLAY_FIELDS) - {"values", "values_hex"} <= set(runner.RESULT_FIELDS)
     assert runner.RESULT_DEPTH == schema.MAX_DEPTH and runner.RESULT_MAX_INT == schema.MAX_INT
+
+
+def test_a_record_of_a_recipe_outside_the_ladder_is_published_not_a_crash():
+    """The example the fuzz above once drew: a valid record whose recipe ("x") the ladder lacks."""
+    from harness.report import publish
+    with tempfile.TemporaryDirectory() as tmp:
+        results = Path(tmp) / "results"
+        records.write(records.recipe_path(results, "m1", "c1", "numpy_draw", "numpy"), "replays", good_body())
+        body = dict(good_body(), recipe="x", machine="m2")
+        records.write(records.recipe_path(results, "m2", "c1", "numpy_draw", "x"), "replays", body)
+        rs = ResultSet.load(results)
+        publish.publish(rs, outcomes.outcomes(rs), Path(tmp) / "out")
+        assert (Path(tmp) / "out" / "matrix.md").read_text().count("`c1`") >= 1
