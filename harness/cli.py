@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
@@ -246,11 +245,11 @@ def cmd_run(args) -> int:
     except (ValueError, FileNotFoundError) as exc:
         raise CommandError(str(exc)) from None
     for folder, names in groups:
-        chosen = cells if names is None else [dataclasses.replace(c, scenarios=names) for c in cells]
         options = run.Options(recipes=tuple(args.recipe) if args.recipe else None, replays=args.replays,
-                              timeout=args.timeout, scenarios_dir=folder, rebuild=args.rebuild,
+                              timeout=args.timeout, scenarios_dir=folder, scenarios=names,
+                              rebuild=args.rebuild,
                               force=args.force, jobs=args.jobs or run.default_jobs())
-        summary = run.run_cells(chosen, results, _envs(args), options, display)
+        summary = run.run_cells(cells, results, _envs(args), options, display)
         for line in progress.summary_lines(summary):
             print(line)
     # Exit 0 even when cells failed: a failed install, import or crash is a recorded outcome.

@@ -48,6 +48,23 @@ def test_a_keras1_session_needs_the_racy_minimum_of_processes():
     assert verdicts.minimum_processes("tf.keras", "tensorflow") == verdicts.MIN_PROCESSES
 
 
+def test_tf_keras_inside_tensorflow_1_needs_the_racy_minimum_too():
+    """tf.keras on TF 1.x runs a TF 1.x session (strict on TF 1.4.1 agreed in 9 of 10 fits, then
+    differed): its bitwise verdicts need as many processes as standalone Keras on TF 1.x."""
+    from harness import matrix
+    cells = {c.name: c for c in matrix.load().cells}
+    for name in ("tf.keras-tensorflow1.4.1-python3.6", "tf.keras-tensorflow1.8.0-python3.6",
+                 "tf.keras-tensorflow1.15.5-python3.6"):
+        cell = cells[name]
+        assert verdicts.minimum_processes(cell.api, cell.backend, cell.requirements) == 10, name
+    for name in ("tf.keras-tensorflow2.12.1-python3.11", "tf-keras2.21.0-tensorflow2.21.0-python3.11"):
+        cell = cells[name]
+        assert verdicts.minimum_processes(cell.api, cell.backend, cell.requirements) == 5, name
+    assert verdicts.minimum_processes("tf.keras", "tensorflow", ["tensorflow-gpu == 1.15.5"]) == 10
+    assert verdicts.minimum_processes("tf.keras", "tensorflow", ["tensorflow==10.1"]) == 5
+    assert verdicts.minimum_processes("tf.keras", "theano", ["tensorflow==1.4.1"]) == 5
+
+
 def test_the_keras1_mapping_leaves_the_recipe_code_and_so_every_record_current():
     """The mapping lives outside the functions the recipes run: the recipe code hash, an input
     of every record, does not see it."""

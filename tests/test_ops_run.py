@@ -22,10 +22,11 @@ def envs(tmp_path_factory):
     return tmp_path_factory.mktemp("envs")
 
 
-def go(cell, results, envs, scenarios=TEST_SCENARIOS, **kw):
+def go(cell, results, envs, scenarios=TEST_SCENARIOS, scenarios_override=None, **kw):
     lines = []
     display = run.EchoDisplay(lines.append)
-    summary = run.run_cells([cell], results, envs, run.Options(scenarios_dir=scenarios, **kw), display)
+    options = run.Options(scenarios_dir=scenarios, scenarios=scenarios_override, **kw)
+    summary = run.run_cells([cell], results, envs, options, display)
     return summary, lines
 
 
@@ -184,3 +185,16 @@ def test_the_estimate_over_several_cells_counts_missing_processes_at_their_recor
     assert processes == 3 + 6 and seconds == pytest.approx(3 * walls[len(walls) // 2] + 6 * plan.FALLBACK_SECONDS)
     line = plan.progress_line(1, 2, "paced", processes, seconds)
     assert line.startswith("cell 1 of 2: paced; left for it and the 1 after it: 9 process(es)")
+
+
+def test_a_run_of_other_scenarios_records_the_cell_as_the_matrix_defines_it(tmp_path, envs):
+    """`harness run CELL --scenario X` runs X, yet the environment record and the recipe records keep
+    the cell's own scenarios: the cell pages read the definition from them."""
+    cell = plain_cell("other-scenario", recipes=("numpy",), scenarios=("canonical_mlp",))
+    summary, _ = go(cell, tmp_path, envs, scenarios=TEST_SCENARIOS, scenarios_override=("numpy_draw",))
+    assert [k[1:] for k in summary.verdicts] == [("numpy_draw", "numpy")]
+    machine = machines.this_machine()
+    env = records.read(records.environment_path(tmp_path, machine, cell.name))
+    assert env["cell"]["scenarios"] == ["canonical_mlp"]
+    assert record(tmp_path, cell, "numpy")["cell"]["scenarios"] == ["canonical_mlp"]
+    assert not records.recipe_path(tmp_path, machine, cell.name, "canonical_mlp", "numpy").exists()

@@ -159,12 +159,13 @@ def test_scenario_selection_by_name_all_and_file(tmp_path):
 
 
 def test_the_cli_runs_a_users_file_under_its_stem(tmp_path, monkeypatch):
-    """`harness run CELL --scenario FILE.py` hands the cells, renamed to that scenario, to the runner."""
+    """`harness run CELL --scenario FILE.py` hands the runner the matrix's cells and the scenarios to
+    run instead of theirs (the records keep describing the cell as the matrix defines it)."""
     from harness import cli
     seen = []
 
     def fake_run_cells(cells, results, envs, options, display):
-        seen.append(([c.scenarios for c in cells], options.scenarios_dir))
+        seen.append(([c.scenarios for c in cells], options.scenarios, options.scenarios_dir))
         return run.Summary()
 
     monkeypatch.setattr(run, "run_cells", fake_run_cells)
@@ -173,7 +174,8 @@ def test_the_cli_runs_a_users_file_under_its_stem(tmp_path, monkeypatch):
     status = cli.main(["--results", str(tmp_path / "results"), "run", "keras3.15.1-jax0.10.2-python3.11",
                        "--scenario", str(mine), "--scenario", "shuffle", "--progress", "plain"])
     assert status == 0
-    assert seen == [([("my_model",)], tmp_path), ([("shuffle",)], ROOT / "scenarios")]
+    assert seen == [([("canonical_mlp",)], ("my_model",), tmp_path),
+                    ([("canonical_mlp",)], ("shuffle",), ROOT / "scenarios")]
     assert cli.main(["--results", str(tmp_path / "results"), "run", "keras3.15.1-jax0.10.2-python3.11",
                      "--scenario", str(tmp_path / "none.py")]) == 2           # refused before any build
 

@@ -11,6 +11,7 @@ import hashlib
 import itertools
 import dataclasses
 import math
+import re
 
 from ..matrix import UNSEEDED
 
@@ -29,9 +30,10 @@ VALUE_VERDICTS = ("bitwise", "agrees", "diverged", "single-run")
 # disagree with probability q would show that with probability (1 - q) ** (n - 1); the largest q
 # not rejected at 95% is 1 - 0.05 ** (1 / (n - 1)). So 2 processes bound q only below 95%,
 # 5 below 53%, 10 below 28%, 20 below 15%. A bitwise verdict needs MIN_PROCESSES (5); a stack known
-# to race between processes (standalone Keras 2 on TensorFlow: a multi-threaded TF 1.x session,
-# where 4% of the non-bitwise replay pairs in the records were still bit-identical) needs
-# MIN_PROCESSES_RACY (10). Fewer is shown as provisional.
+# to race between processes (a multi-threaded TF 1.x session: standalone Keras 1 and 2 on TensorFlow,
+# where 4% of the non-bitwise replay pairs in the records were still bit-identical, and tf.keras
+# inside TensorFlow 1.x, whose strict recipe on TF 1.4.1 agreed in 9 of 10 fits and then differed)
+# needs MIN_PROCESSES_RACY (10). Fewer is shown as provisional.
 MIN_PROCESSES = 5
 MIN_PROCESSES_RACY = 10
 # The API generations whose TensorFlow backend is always a TF 1.x-style session (standalone Keras 1
@@ -43,9 +45,22 @@ DECISIVE_STATUSES = ("import-failed", "not-applicable", "timed-out", "determinis
                      "gpu-fallback")
 
 
-def minimum_processes(api: str | None, backend: str | None) -> int:
+_TF1_PIN = re.compile(r"^\s*tensorflow(-cpu|-gpu)?\s*==\s*1\.", re.IGNORECASE)
+
+
+def races(api: str | None, backend: str | None, requirements=()) -> bool:
+    """True for a stack that runs a TF 1.x session: standalone Keras 1/2 on TensorFlow, or tf.keras
+    with a TensorFlow 1.x pin among its requirements."""
+    if backend != "tensorflow":
+        return False
+    if api in SESSION_APIS:
+        return True
+    return api == "tf.keras" and any(isinstance(r, str) and _TF1_PIN.match(r) for r in requirements or ())
+
+
+def minimum_processes(api: str | None, backend: str | None, requirements=()) -> int:
     """Processes a bitwise verdict needs on this stack (see MIN_PROCESSES)."""
-    return MIN_PROCESSES_RACY if (api in SESSION_APIS and backend == "tensorflow") else MIN_PROCESSES
+    return MIN_PROCESSES_RACY if races(api, backend, requirements) else MIN_PROCESSES
 
 
 def disagreement_bound(processes: int) -> float | None:

@@ -54,7 +54,8 @@ def ablate(cell, results: Path, envs: Path, scenarios=None, processes=None, scen
                 continue
             path = run.scenario_file(scenario, scenarios_dir)
             wanted = inputs.of(cell, path, recipe, machine)
-            count = processes or max(cell.replays, verdicts.minimum_processes(cell.api, cell.backend))
+            minimum = verdicts.minimum_processes(cell.api, cell.backend, cell.requirements)
+            count = processes or max(cell.replays, minimum)
             rows = []
             for item in ablation.items(calls):
                 target = records.ablation_path(results, machine, cell.name, scenario, recipe, item.slug)
@@ -67,8 +68,7 @@ def ablate(cell, results: Path, envs: Path, scenarios=None, processes=None, scen
                             return found
                     body = _run_item(cell, outcome, path, recipe, item, count, target, wanted,
                                      body, machine, scenario, hide, paths.replay_prefix(results, envs))
-                result = verdicts.verdict(recipe, body["replays"],
-                                          verdicts.minimum_processes(cell.api, cell.backend))
+                result = verdicts.verdict(recipe, body["replays"], minimum)
                 rows.append((item, result))
                 echo(f"[{cell.name}] {scenario} {recipe} without {item.label}: "
                      f"{verdicts.label(result)} -> {ablation.judge(base, result)}")

@@ -57,10 +57,11 @@ def scenario_file(name: str, scenarios_dir: Path | None = None) -> Path:
 
 
 def plan_cell(cell: Cell, results: Path, machine: str, recipes=None, replays=None,
-              scenarios_dir=None, force=False) -> list:
-    """The tasks of one cell, in matrix order (current ones included, with nothing missing)."""
+              scenarios_dir=None, force=False, scenarios=None) -> list:
+    """The tasks of one cell, in matrix order (current ones included, with nothing missing);
+    `scenarios` runs those instead of the cell's own."""
     return [task(cell, scenario, recipe, results, machine, replays, scenarios_dir, force)
-            for scenario in cell.scenarios for recipe in (recipes or cell.recipes)]
+            for scenario in (scenarios or cell.scenarios) for recipe in (recipes or cell.recipes)]
 
 
 def task(cell: Cell, scenario: str, recipe: str, results: Path, machine: str, replays=None,

@@ -131,6 +131,8 @@ class Options:
     replays: int | None = None          # fresh processes per recipe (default: the cell's)
     timeout: float | None = None        # seconds per worker process (default: the cell's)
     scenarios_dir: Path | None = None   # where the cells' scenarios live (default: scenarios/)
+    scenarios: tuple | None = None      # run these scenarios instead of each cell's own; the
+                                        # records still describe the cell as the matrix defines it
     rebuild: bool = False               # rebuild environments (and rerun their recipes)
     force: bool = False                 # rerun recipes whose records are current
     jobs: int = 1                       # jobs side by side
@@ -169,7 +171,7 @@ class Run:
 
     def _plan_cell(self, cell: Cell) -> list:
         tasks = plan.plan_cell(cell, self.results, self.machine, self.recipes, self.replays,
-                               self.scenarios_dir, self.force)
+                               self.scenarios_dir, self.force, self.options.scenarios)
         for task in tasks:
             if task.current:
                 self.summary.current[task.key] = task.target
@@ -398,8 +400,8 @@ class Run:
         body["complete"] = True
         records.write(task.target, "replays", body)
         partial_path(task.target).unlink(missing_ok=True)
-        result = verdicts.verdict(task.recipe, body["replays"],
-                                  verdicts.minimum_processes(cell.cell.api, cell.cell.backend))
+        minimum = verdicts.minimum_processes(cell.cell.api, cell.cell.backend, cell.cell.requirements)
+        result = verdicts.verdict(task.recipe, body["replays"], minimum)
         self.summary.verdicts[task.key] = result
         seconds = statistics.median([r.get("wall_seconds") or 0 for r in body["replays"]] or [0])
         self.display.line(f"[{cell.cell.name}] {task.scenario} {task.recipe:9s} "
@@ -475,9 +477,9 @@ def run_cell(cell: Cell, results: Path, envs: Path, options: Options = Options()
     if cell.name in summary.install_failed:
         return {"environment": "install-failed"}
     found = {key[1:]: result for key, result in summary.verdicts.items()}
+    minimum = verdicts.minimum_processes(cell.api, cell.backend, cell.requirements)
     for key, path in summary.current.items():
-        found[key[1:]] = verdicts.verdict(key[2], records.read(path)["replays"],
-                                          verdicts.minimum_processes(cell.api, cell.backend))
+        found[key[1:]] = verdicts.verdict(key[2], records.read(path)["replays"], minimum)
     return found
 
 

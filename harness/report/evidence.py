@@ -72,7 +72,8 @@ def _environment(outcome: dict, path: str) -> list:
 
 def _recipe(record) -> list:
     result = verdicts.verdict(record.recipe, record.replays,
-                              verdicts.minimum_processes(record.cell.get("api"), record.cell.get("backend")))
+                              verdicts.minimum_processes(record.cell.get("api"), record.cell.get("backend"),
+                                                         record.cell.get("requirements")))
     out = ["", f"recipe {record.recipe} / {record.scenario}: {verdicts.label(result)}"
            f"{'' if record.complete else ' (incomplete record)'}  [{record.path}]"]
     for replay in record.replays:
