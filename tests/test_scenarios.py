@@ -331,3 +331,22 @@ def test_no_function_is_copied_between_scenarios_or_from_the_support_module():
                 if where != path.name:
                     copies.append(f"{path.name}: {node.name} (also in {where})")
     assert copies == []
+
+
+def test_the_cell_page_shows_the_cells_own_scenarios_and_every_scenario_with_records(tmp_path):
+    """A record of an older `harness run --scenario` run carries that scenario as the cell's own;
+    the page shows the matrix's scenarios for the cell and lists every scenario with records."""
+    from harness.report import site, site_cells
+    from support import load, write_record
+    name = "keras3.15.1-jax0.10.2-python3.11"
+    write_record(tmp_path, name, "numpy", [[0.5], [0.5]], scenario="canonical_mlp")
+    path = write_record(tmp_path, name, "numpy", [[0.25], [0.25]], scenario="aaa_inference")
+    body = records.read(path)
+    body["cell"]["scenarios"] = ["aaa_inference"]          # as such a run wrote it
+    records.write(path, "replays", body)
+    rs, found = load(tmp_path)
+    members = [o for o in found if o.cell_name == name]
+    assert members[0].scenario == "aaa_inference"          # the first member is that record
+    page = site_cells.cell_body(rs, name, members, site.matrix_scenarios()[name])
+    assert "<dt>scenarios</dt><dd>canonical_mlp</dd>" in page
+    assert "<dt>scenarios with records</dt><dd>aaa_inference, canonical_mlp</dd>" in page

@@ -629,13 +629,23 @@ def grid_json(rows) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-def matrix_tags() -> dict:
-    """{cell: tags} of the current matrix (ladders gather by them), or {} without a valid one."""
+def matrix_cells() -> list:
+    """The current matrix's cells, or [] without a valid matrix."""
     from .. import matrix
     try:
-        return {c.name: tuple(c.tags) for c in matrix.load(paths.root() / "matrix.toml").cells}
+        return matrix.load(paths.root() / "matrix.toml").cells
     except (OSError, ValueError):
-        return {}
+        return []
+
+
+def matrix_tags() -> dict:
+    """{cell: tags} of the current matrix (ladders gather by them)."""
+    return {c.name: tuple(c.tags) for c in matrix_cells()}
+
+
+def matrix_scenarios() -> dict:
+    """{cell: its scenarios} in the current matrix (the cell pages' definition)."""
+    return {c.name: tuple(c.scenarios) for c in matrix_cells()}
 
 
 def builtin_scenarios() -> set:
@@ -689,7 +699,7 @@ def build(rs, found: list, out: Path, commit=None, figures=(), builtin=None, sta
     def render(title, body, members):
         own = Provenance(dates.get(title) or prov.date, prov.version, "")
         return page(title, body, own, depth=1)
-    for name, text in site_cells.pages(rs, found, render).items():
+    for name, text in site_cells.pages(rs, found, render, matrix_scenarios()).items():
         files[target / "cells" / f"{name}.html"] = text
     written, changed = [], []
     for path, text in files.items():

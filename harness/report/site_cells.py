@@ -25,22 +25,30 @@ def anchor(machine: str, scenario: str, recipe: str) -> str:
     return f"{machine}-{scenario}-{recipe}"
 
 
-def pages(rs, found: list, render) -> dict:
+def pages(rs, found: list, render, defined=None) -> dict:
     """{cell name: page html}; `render(title, body, members)` wraps a body in the site's page
-    (the members: the cell's outcomes, whose newest record dates the page)."""
+    (the members: the cell's outcomes, whose newest record dates the page); `defined`: {cell:
+    its scenarios in the matrix now}."""
     by_cell = {}
     for outcome in found:
         by_cell.setdefault(outcome.cell_name, []).append(outcome)
-    return {name: render(name, cell_body(rs, name, members), members) for name, members in by_cell.items()}
+    return {name: render(name, cell_body(rs, name, members, (defined or {}).get(name)), members)
+            for name, members in by_cell.items()}
 
 
-def cell_body(rs, name: str, members: list) -> str:
-    cell = members[0].cell
+def cell_body(rs, name: str, members: list, scenarios=None) -> str:
+    """A cell's page: its definition as recorded, with its scenarios as the matrix defines them
+    (`scenarios`: records of `harness run --scenario` runs made before runs kept the definition
+    whole name that scenario as the cell's own), every scenario with records, and the evidence
+    per machine."""
+    cell = dict(members[0].cell)
+    if scenarios is not None:
+        cell["scenarios"] = list(scenarios)
     parts = [f"<h1>{E(name)}</h1>",
              f"<p>{E(cell.get('api', ''))} on {E(cell.get('backend', ''))}, Python "
              f"{E(str(cell.get('python', '')))}, {E(cell.get('device', 'cpu'))}. "
              f'<a href="../index.html?q={E(name)}">Its rows in the matrix</a>.</p>',
-             definition(cell)]
+             definition(cell, sorted({o.scenario for o in members}))]
     machines = sorted({o.machine for o in members})
     if len(machines) > 1:
         parts.append("<p>Measured on " + ", ".join(
@@ -52,11 +60,12 @@ def cell_body(rs, name: str, members: list) -> str:
     return "\n".join(parts)
 
 
-def definition(cell: dict) -> str:
+def definition(cell: dict, recorded=()) -> str:
     facts = [("requirements", " ".join(cell.get("requirements") or [])),
              ("tags", ", ".join(cell.get("tags") or [])),
              ("environment variables", " ".join(f"{k}={v}" for k, v in sorted((cell.get("env") or {}).items()))),
              ("scenarios", ", ".join(cell.get("scenarios") or [])),
+             ("scenarios with records", ", ".join(recorded)),
              ("recipes", ", ".join(cell.get("recipes") or [])),
              ("replays per recipe", cell.get("replays")), ("timeout (s)", cell.get("timeout")),
              ("notes", cell.get("notes"))]
