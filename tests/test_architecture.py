@@ -17,7 +17,7 @@ ALLOWED = {
     "report": {"derive"},
     "ops": {"provision", "execute", "store", "derive"},
 }
-BASE = {"matrix", "paths", "inputs", "__init__"}
+BASE = {"matrix", "paths", "inputs", "pins", "__init__"}
 
 
 def module_name(path: Path) -> str:

@@ -8,14 +8,11 @@ edited: its numbers stand, but they belong to those packages.
 from __future__ import annotations
 
 import dataclasses
-import re
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
-
-def normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+from ..pins import freeze_versions, normalize
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,19 +24,9 @@ class Difference:
     locked: str | None
 
 
-def versions(packages) -> dict:
-    """{normalized name: version} of freeze lines (`name==version`; other lines are not pins)."""
-    found = {}
-    for line in packages or []:
-        name, sep, version = str(line).partition("==")
-        if sep and name.strip():
-            found[normalize(name.strip())] = version.strip()
-    return found
-
-
 def differences(packages, locked: dict) -> tuple:
     """The packages where an environment's freeze and the lock ({name: version}) disagree, by name."""
-    observed = versions(packages)
+    observed = freeze_versions(packages)
     names = sorted(set(observed) | set(locked))
     return tuple(Difference(name, observed.get(name), locked.get(name)) for name in names
                  if observed.get(name) != locked.get(name))

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .. import paths
+from .. import paths, pins
 from ..derive import closure
 from ..matrix import Cell
 from ..provision import environments, interpreters
@@ -189,7 +189,7 @@ def write(cell: Cell, locks_dir: Path, found: Known, command: str) -> Path:
 def exact_pins(cell: Cell, packages) -> dict:
     """{name: version} of the matrix's `==` pins that the closure's version does not satisfy
     (installed under another version than the one asked for): the lock keeps the matrix's pin."""
-    observed = closure.versions(packages)
+    observed = pins.freeze_versions(packages)
     found = {}
     for miss in closure.disagreements(cell.requirements, observed):
         version = closure.exact_version(miss.requirement)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from . import interpreters, legacy, lockfiles, locks, processes
 from . import InstallError
-from .. import paths
+from .. import paths, pins
 from ..matrix import Cell
 
 MARKER = "harness-env.json"
@@ -90,7 +90,7 @@ def _built_from(saved: dict, lock_path, lock) -> bool:
         wanted = lockfiles.read(lock_path).installed()
     except lockfiles.LockError:
         return False
-    return wanted == lockfiles.freeze_versions(saved.get("packages") or [])
+    return wanted == pins.freeze_versions(saved.get("packages") or [])
 
 
 def env_path(cell: Cell, envs_dir: Path) -> Path:

@@ -20,6 +20,8 @@ import hashlib
 import re
 from pathlib import Path
 
+from ..pins import normalize
+
 SUFFIX = ".txt"
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9][A-Za-z0-9.+!_-]*)"
                   r"(?:\s+#\s*installs as ([A-Za-z0-9][A-Za-z0-9.+!_-]*))?$")
@@ -32,11 +34,6 @@ class LockError(ValueError):
     def __init__(self, path, problem, line=None):
         super().__init__(f"{path}" + (f":{line}" if line else "") + f": {problem}")
         self.path, self.problem, self.line = path, problem, line
-
-
-def normalize(name: str) -> str:
-    """PEP 503: Theano, theano and theano_ are one distribution."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,17 +133,6 @@ def format_lock(cell: str, packages, header: dict, pinned=None) -> str:
     lines = [f"# harness lock: the full closure of cell {cell}, installed with --no-deps"]
     lines += [f"# {key}: {value}" for key, value in header.items()]
     return "\n".join(lines + [pins[name] for name in sorted(pins)]) + "\n"
-
-
-def freeze_versions(packages) -> dict:
-    """{normalized name: version} of a freeze's `name==version` lines (other lines are no pins):
-    what an environment holds, in the terms of Lock.installed()."""
-    found = {}
-    for line in packages:
-        name, sep, version = str(line).partition("==")
-        if sep and name.strip():
-            found[normalize(name.strip())] = version.strip()
-    return found
 
 
 def sha256_of(path: Path) -> str | None:
