@@ -180,8 +180,14 @@ def test_command_reads_a_file_and_accounts_for_every_number(results, tmp_path):
     assert done.returncode == 0 and "best: same numbers" in done.stdout and TFK in done.stdout
     # 6 numbers read: 3 matched, the three losses accounted as not in the list
     assert "for the 3 matched number(s) only; the other 3 of the 6 read are accounted for below" in done.stdout
-    assert "matched: 3 value(s) at repeats 1-3 of 10" in done.stdout
+    assert "matched: 3 value(s) at repeats 1-3 of 10, in order (3 exact at the printed precision, " \
+           "9 digits or more)" in done.stdout
     assert "not in this list: 3 value(s): 1 (0.0123), 3 (0.0123), 5 (0.0123)" in done.stdout
+    full = tmp_path / "full.txt"
+    full.write_text("\n".join(repr(v) for v in values))
+    done = harness(results, "--file", str(full))
+    assert "(10 exact at the printed precision, every digit printed)" in done.stdout, done.stdout
+    assert "= digits" not in done.stdout
 
 
 def test_every_number_is_counted_once_per_match(found):

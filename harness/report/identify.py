@@ -15,6 +15,14 @@ MEANINGS = {
 SHOWN_ACCOUNTS = 12     # values listed one by one; the rest are counted
 
 
+def _agreement(digits) -> str:
+    """The matched values' agreement in words: 'every digit printed' for equality at the printed
+    precision (the table's '='), else 'N digits or more'."""
+    if digits is not None and digits >= verdicts.BITWISE:
+        return "every digit printed"
+    return f"{render.digits_text(digits)} digits or more"
+
+
 def _value(printed, index: int) -> str:
     return f"value {index + 1} ({printed[index].text})"
 
@@ -32,7 +40,7 @@ def accounting(match, printed) -> list:
         exact = [a for a in matched if a.exact]
         lines.append(f"matched: {len(matched)} value(s) at repeats {match.offset + 1}-{match.last + 1} of "
                      f"{len(match.values)}, in order ({len(exact)} exact at the printed precision, "
-                     f"{render.digits_text(match.digits)} digits or more)")
+                     f"{_agreement(match.digits)})")
         for a in matched:
             if not a.exact:
                 lines.append(f"  {_value(printed, a.index)} agrees to {render.digits_text(a.digits)} digits "
