@@ -52,3 +52,20 @@ def test_ablation_finds_the_one_needed_call_and_is_current_afterwards(tmp_path):
                   echo=said.append)
     assert {p: p.read_bytes() for p in tmp_path.rglob("ablation/*.json")} == before
     assert len(before) == 3 and machines.this_machine() in str(next(iter(before)))
+
+
+def test_the_summary_row_sorts_each_call_by_its_judgement():
+    from harness.derive.verdicts import Verdict
+    base = Verdict("bitwise", 17, ("aaaa1111",), processes=5)
+    items = [("numpy.random.seed(1)", Verdict("diverged", 0, ("a", "b"), processes=2), "needed"),
+             ("tf.random.set_seed(2)", Verdict("bitwise", 17, ("bbbb2222",), processes=5), "changes the numbers"),
+             ("random.seed(1)", Verdict("bitwise", 17, ("aaaa1111",), processes=5), "not needed"),
+             ("env PYTHONHASHSEED=0", Verdict("bitwise", 17, ("aaaa1111",), processes=3), "provisional")]
+    row = ablation_report.summary_row("m1", "cellA", "shuffle", "full", base, items)
+    assert row == ["`cellA`", "shuffle", "`full` (bitwise aaaa1111 x5)",
+                   "`numpy.random.seed(1)`; undecided: `env PYTHONHASHSEED=0` (provisional)",
+                   "`tf.random.set_seed(2)`", "`m1`"]
+    quiet = ablation_report.summary_row("m1", "cellA", "shuffle", "full", base, items[2:3])
+    assert quiet[3:5] == ["none", "none"]
+    table = ablation_report.markdown([("m1", "cellA", "shuffle", "full", base, items)])
+    assert "| `cellA` | shuffle | `full` (bitwise aaaa1111 x5) | `numpy.random.seed(1)`;" in table

@@ -33,6 +33,18 @@ def sentence(cell: str, recipe: str, items: list) -> str:
     return text
 
 
+def summary_row(machine, cell, scenario, recipe, base, items, label=lambda m: m) -> list:
+    """[stack, scenario, recipe (its verdict), needed calls, calls that change the numbers, machine]."""
+    def calls(judgement):
+        found = [render.code(l) for l, _, j in items if j == judgement]
+        return ", ".join(found) if found else "none"
+    undecided = [f"{render.code(l)} ({j})" for l, _, j in items
+                 if j not in ("needed", "not needed", "changes the numbers")]
+    needed = calls("needed") + (f"; undecided: {', '.join(undecided)}" if undecided else "")
+    return [render.code(cell), scenario, f"{render.code(recipe)} ({verdicts.label(base)})", needed,
+            calls("changes the numbers"), render.code(label(machine))]
+
+
 def markdown(rows: list, label=lambda m: m) -> str:
     lines = ["# Which calls are needed (leave-one-out ablation)", "",
              "For each stack and scenario, the weakest recipe that is bitwise with every stronger "
@@ -43,6 +55,13 @@ def markdown(rows: list, label=lambda m: m) -> str:
              "bitwise, other doubles; `provisional`: bitwise on fewer processes than the minimum."]
     if not rows:
         return "\n".join(lines + ["", "No ablation records yet."]) + "\n"
+    lines += ["", "## Summary", "",
+              "One row per stack, scenario and machine: the recipe ablated, the calls it cannot do "
+              "without, and the calls without which it still repeats but with other doubles (the "
+              "call chooses the numbers). A call in neither column can be left out alone; two "
+              "calls that can each be left out alone may still not both be (see each section).", "",
+              render.markdown_table(["stack", "scenario", "recipe", "needed", "chooses the numbers",
+                                     "machine"], [summary_row(*row, label) for row in rows])]
     for machine, cell, scenario, recipe, base, items in rows:
         lines += ["", f"## `{cell}` · {scenario} · `{recipe}` on `{machine}`", "",
                   sentence(cell, recipe, items) + f" (the recipe itself: {verdicts.label(base)}).", "",
