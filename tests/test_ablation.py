@@ -69,3 +69,14 @@ def test_the_summary_row_sorts_each_call_by_its_judgement():
     assert quiet[3:5] == ["none", "none"]
     table = ablation_report.markdown([("m1", "cellA", "shuffle", "full", base, items)])
     assert "| `cellA` | shuffle | `full` (bitwise aaaa1111 x5) | `numpy.random.seed(1)`;" in table
+
+
+def test_one_process_without_a_call_decides_nothing():
+    """An ablation record with one process so far (a run under way, or cut short) is not 'needed'."""
+    from harness.derive import verdicts
+    base = verdicts.Verdict("bitwise", 17, ("aaaa1111",), processes=5)
+    one = verdicts.verdict("full", [{"status": "ok", "values": [0.5], "index": 0}], 5)
+    assert one.name == "single-run"
+    assert ablation.judge(base, one) == "provisional"
+    two = verdicts.verdict("full", [{"status": "ok", "values": [v], "index": i} for i, v in enumerate((0.5, 0.25))], 5)
+    assert ablation.judge(base, two) == "needed"

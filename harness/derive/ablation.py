@@ -63,6 +63,8 @@ def judge(base: verdicts.Verdict, without: verdicts.Verdict) -> str:
     """needed | not needed | changes the numbers | failed | provisional (bitwise on too few)."""
     if without.is_failure or without.name in ("not-run", "not-applicable"):
         return "failed" if without.is_failure else without.name
+    if without.name == "single-run":
+        return "provisional"          # one process (a run under way or cut short) decides nothing
     if without.name != "bitwise":
         return "needed"
     if without.provisional:
