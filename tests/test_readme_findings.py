@@ -42,3 +42,19 @@ def test_the_cell_counts_the_readme_states_are_the_matrixs():
     assert total == len(cells) and gpu == sum(c.device == "gpu" for c in cells)
     assert cpu == sum(c.device == "cpu" for c in cells) and default == sum("default" in c.tags for c in cells)
     assert codepath == sum("codepath" in c.tags for c in cells)
+
+
+def test_the_statistics_the_readme_states_are_results_stats_md():
+    """The README's pair counts are the ones `harness publish` wrote into results/stats.md."""
+    stats = (ROOT / "results" / "stats.md").read_text()
+    line = re.search(r"In all: (\d+) pair\(s\) compared: (\d+) different, (\d+) equivalent within "
+                     r"[0-9.]+ pooled sd, (\d+) inconclusive; (\d+) constant cell", stats)
+    assert line, "results/stats.md's summary line changed shape"
+    pairs, different, equivalent, inconclusive, constant = (int(n) for n in line.groups())
+    text = " ".join(findings().split())
+    said = re.search(r"of ([\d,]+) pairs of cells compared on one machine and scenario, (\d+|none) (?:are|is) "
+                     r"different .*? (\d+) pairs are equivalent within .*? and ([\d,]+) inconclusive; .*?"
+                     r"constant \((\d+),", text)
+    assert said, "the README's statistics sentence changed shape"
+    numbers = [0 if g == "none" else int(g.replace(",", "")) for g in said.groups()]
+    assert numbers == [pairs, different, equivalent, inconclusive, constant]
