@@ -20,6 +20,8 @@ def test_portable_differs_not_repeatable_failed_and_single_machine(tmp_path):
     write_record(tmp_path, "broke", "full", [A, A], machine="m1")
     write_record(tmp_path, "broke", "full", [A], statuses=["crashed"], machine="m2")
     write_record(tmp_path, "alone", "full", [A, A], machine="m1")
+    write_record(tmp_path, "racy", "full", [A, B], machine="m1")
+    write_record(tmp_path, "racy", "full", [B, A], machine="m2")
     found = judge(tmp_path)
     assert ("alone", "full") not in found                    # one machine: nothing to say
     same = found[("same", "full")]
@@ -31,9 +33,15 @@ def test_portable_differs_not_repeatable_failed_and_single_machine(tmp_path):
     assert port.label(split, short=lambda m: m) == "differs, 6 digits (m1,m3 | m2)"
     noisy = found[("noisy", "numpy")]
     assert noisy.kind == "not-repeatable" and noisy.digits == 17   # first replays agree
+    assert noisy.unrepeatable == ("m1",)                           # m2 repeats itself
+    assert port.label(noisy, short=lambda m: m) == \
+        "not repeatable on m1; first processes give the same doubles (m1,m2)"
     broke = found[("broke", "full")]
     assert broke.kind == "failed" and broke.failed_on == ("m2",) and port.label(broke, str) == "failed on m2"
-    assert port.summary(found.values()) == {"portable": 1, "differs": 1, "not-repeatable": 1, "failed": 1}
+    racy = found[("racy", "full")]
+    assert port.label(racy, short=lambda m: m) == \
+        "not repeatable on m1, m2; first processes agree to 6 digits (m1 | m2)"
+    assert port.summary(found.values()) == {"portable": 1, "differs": 1, "not-repeatable": 2, "failed": 1}
 
 
 def test_real_records_of_two_machines(root, tmp_path):

@@ -6,7 +6,8 @@ For each (cell, scenario, recipe) with outcomes on two or more machines:
                     `digits` is the agreement between machines (the minimum over pairs of the
                     machines' first ok replays) and `groups` says which machines share a list;
   * `not-repeatable` at least one machine does not even agree with itself (no single list to
-                    carry to another machine); digits across machines are still given;
+                    carry to another machine; `unrepeatable` names them); the digits compare
+                    the machines' first processes only;
   * `failed`        the recipe failed on at least one machine (which ones: `failed_on`).
 """
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Portability:
     failed_on: tuple = ()
     classes: tuple = ()       # ((class, (machines...)), ...): the machines' classes for this stack
     explained: bool = False   # the lists split exactly along the classes
+    unrepeatable: tuple = ()  # not-repeatable: the machines whose processes disagree among themselves
 
     @property
     def portable(self) -> bool:
@@ -75,7 +77,9 @@ def _judge(key, members) -> Portability:
         kind = "not-repeatable"
     else:
         kind = "differs"
-    return Portability(*key, kind, digits, group_tuple, machines, failed)
+    unrepeatable = tuple(o.machine for o in members if o.verdict.name != "bitwise") \
+        if kind == "not-repeatable" else ()
+    return Portability(*key, kind, digits, group_tuple, machines, failed, unrepeatable=unrepeatable)
 
 
 def label(item: Portability, short=lambda m: m[:4]) -> str:
@@ -87,9 +91,14 @@ def label(item: Portability, short=lambda m: m[:4]) -> str:
     named = dict((m, c) for c, ms in item.classes for m in ms) if item.explained else {}
     groups = " | ".join((f"{named[ms[0]]}: " if named else "") + ",".join(short(m) for m in ms)
                         for _, ms in item.groups)
+    if item.kind == "not-repeatable":
+        # No machine's list can be carried: the digits compare each machine's first process only.
+        first = "" if item.digits is None else (
+            "; first processes give the same doubles" if item.digits >= verdicts.BITWISE
+            else f"; first processes agree to {verdicts.digits_words(item.digits)}")
+        return f"not repeatable on {', '.join(short(m) for m in item.unrepeatable)}{first} ({groups})"
     digits = "" if item.digits is None else f", {verdicts.digits_words(item.digits)}"
-    name = "differs" if item.kind == "differs" else "not repeatable"
-    return f"{name}{digits} ({groups})"
+    return f"differs{digits} ({groups})"
 
 
 def summary(items: list) -> dict:

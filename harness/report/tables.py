@@ -180,13 +180,15 @@ def matrix_rows(found: list, portability_items=None, machine_column=True, device
 
 def portability_rows(items: list, labels: dict) -> tuple:
     headers = ["cell", "scenario", "recipe", "portability", "digits across machines",
-               "groups (fingerprint: machines)"]
+               "groups (fingerprint of each machine's first process: machines)"]
     rows = []
     for item in items:
         groups = "; ".join(f"{render.code(fp)}: " + ", ".join(f"{short(m)}" for m in machines)
                            for fp, machines in item.groups)
         rows.append([render.code(item.cell), item.scenario, item.recipe, port.label(item, short),
-                     render.digits_text(item.digits), groups or NONE])
+                     render.digits_text(item.digits) + (" (first processes)" if item.kind == "not-repeatable"
+                                                         and item.digits is not None else ""),
+                     groups or NONE])
     return headers, rows
 
 
