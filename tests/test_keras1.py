@@ -62,6 +62,17 @@ def test_tf_keras_inside_tensorflow_1_needs_the_racy_minimum_too():
         assert verdicts.minimum_processes(cell.api, cell.backend, cell.requirements) == 5, name
     assert verdicts.minimum_processes("tf.keras", "tensorflow", ["tensorflow-gpu == 1.15.5"]) == 10
     assert verdicts.minimum_processes("tf.keras", "tensorflow", ["tensorflow==10.1"]) == 5
+    assert verdicts.minimum_processes("tf.keras", "tensorflow", ["tensorflow<2"]) == 10
+    assert verdicts.minimum_processes("tf.keras", "tensorflow", ["tensorflow~=1.15.0"]) == 10
+    assert verdicts.minimum_processes("tf.keras", "tensorflow", ["tensorflow_cpu==1.15.5"]) == 10
+    assert verdicts.minimum_processes("tf.keras", "tensorflow", ["tensorflow>=1.15"]) == 5   # admits 2.x
+    assert verdicts.minimum_processes("tf.keras", "tensorflow", ["tensorflow<20"]) == 5
+    assert verdicts.minimum_processes("tf.keras", "tensorflow", ["tensorflow<2.1"]) == 5     # admits 2.0
+    assert verdicts.minimum_processes("tf.keras", "tensorflow", ["tensorflow>=1.4,<2.0"]) == 10
+    assert verdicts.minimum_processes("tf.keras", "tensorflow", ["tensorflow==1.*"]) == 10
+    assert verdicts.minimum_processes("tf.keras", "tensorflow", ["tensorflow"]) == 5
+    assert verdicts.minimum_processes("tf.keras", "tensorflow", ["not a requirement ==="]) == 5
+    assert verdicts.minimum_processes("tf.keras", "tensorflow", ["tensorboard==1.15.0"]) == 5
     assert verdicts.minimum_processes("tf.keras", "theano", ["tensorflow==1.4.1"]) == 5
 
 

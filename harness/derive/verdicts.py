@@ -13,6 +13,9 @@ import dataclasses
 import math
 import re
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import InvalidVersion, Version
+
 from ..matrix import UNSEEDED
 
 BITWISE = 17
@@ -45,7 +48,29 @@ DECISIVE_STATUSES = ("import-failed", "not-applicable", "timed-out", "determinis
                      "gpu-fallback")
 
 
-_TF1_PIN = re.compile(r"^\s*tensorflow(-cpu|-gpu)?\s*==\s*1\.", re.IGNORECASE)
+_TF_NAMES = ("tensorflow", "tensorflow-cpu", "tensorflow-gpu")
+
+
+def _pins_tf1(requirement) -> bool:
+    """True for a requirement on TensorFlow that one of its clauses keeps below 2.0 (==1.15.5,
+    ==1.*, ~=1.8, <2, <=1.15)."""
+    try:
+        parsed = Requirement(str(requirement))
+    except InvalidRequirement:
+        return False
+    if re.sub(r"[-_.]+", "-", parsed.name).lower() not in _TF_NAMES:
+        return False
+    for clause in parsed.specifier:
+        if clause.operator in ("==", "===", "~=") and clause.version.split(".")[0] == "1":
+            return True
+        if clause.operator in ("<", "<="):
+            try:
+                bound = Version(clause.version)
+            except InvalidVersion:
+                continue
+            if bound < Version("2") or (clause.operator == "<" and bound == Version("2")):
+                return True
+    return False
 
 
 def races(api: str | None, backend: str | None, requirements=()) -> bool:
@@ -55,7 +80,7 @@ def races(api: str | None, backend: str | None, requirements=()) -> bool:
         return False
     if api in SESSION_APIS:
         return True
-    return api == "tf.keras" and any(isinstance(r, str) and _TF1_PIN.match(r) for r in requirements or ())
+    return api == "tf.keras" and any(_pins_tf1(r) for r in requirements or ())
 
 
 def minimum_processes(api: str | None, backend: str | None, requirements=()) -> int:
