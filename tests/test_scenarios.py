@@ -347,6 +347,6 @@ def test_the_cell_page_shows_the_cells_own_scenarios_and_every_scenario_with_rec
     rs, found = load(tmp_path)
     members = [o for o in found if o.cell_name == name]
     assert members[0].scenario == "aaa_inference"          # the first member is that record
-    page = site_cells.cell_body(rs, name, members, site.matrix_scenarios()[name])
+    page = site_cells.cell_body(rs, name, members, next(c.scenarios for c in site.matrix_cells() if c.name == name))
     assert "<dt>scenarios</dt><dd>canonical_mlp</dd>" in page
     assert "<dt>scenarios with records</dt><dd>aaa_inference, canonical_mlp</dd>" in page

@@ -56,17 +56,6 @@ def disagreements(requirements, locked: dict) -> list:
     return found
 
 
-def exact_version(text: str) -> str | None:
-    """The version of a requirement that pins one exactly (`name==1.2`, no wildcard), else None."""
-    try:
-        specs = list(Requirement(text).specifier)
-    except InvalidRequirement:
-        return None
-    if len(specs) == 1 and specs[0].operator == "==" and "*" not in specs[0].version:
-        return specs[0].version
-    return None
-
-
 def _satisfies(requirement: Requirement, version: str) -> bool:
     try:
         Version(version)

@@ -72,8 +72,7 @@ def outcomes(rs, current_inputs=None, locks=None) -> list:
 
 def _from_record(record, rs, current_inputs, locked=None) -> Outcome:
     result = verdicts.verdict(record.recipe, record.replays,
-                              verdicts.minimum_processes(record.cell.get("api"), record.cell.get("backend"),
-                                                         record.cell.get("requirements")))
+                              verdicts.minimum_for(record.cell))
     ok = record.ok_replays()
     observed = next((r["observed"] for r in record.replays if isinstance(r.get("observed"), dict)), {})
     env = rs.environments.get((record.machine, record.cell_name))

@@ -25,6 +25,8 @@ from packaging.utils import (InvalidSdistFilename, InvalidVersion, InvalidWheelF
                              canonicalize_name, parse_sdist_filename, parse_wheel_filename)
 from packaging.version import Version
 
+from ..pins import exact_pins
+
 PROJECTS = ("keras", "tensorflow", "tf-keras", "jax", "jaxlib", "torch")
 PYTHONS = ("2.7",) + tuple(f"3.{minor}" for minor in range(5, 16))
 KERAS3_BACKENDS = {"jax": "jax", "torch": "torch", "tensorflow": "tensorflow"}
@@ -140,17 +142,11 @@ def _newest(known: dict, project: str, where=lambda version: True):
 def pins(requirements) -> dict:
     """{project: Version} of the requirements pinned with a single `==` (extras dropped)."""
     found = {}
-    for text in requirements:
+    for name, version in exact_pins(requirements).items():
         try:
-            req = Requirement(text)
-        except InvalidRequirement:
-            continue
-        specs = list(req.specifier)
-        if len(specs) == 1 and specs[0].operator == "==" and "*" not in specs[0].version:
-            try:
-                found[canonicalize_name(req.name)] = Version(specs[0].version)
-            except InvalidVersion:
-                pass
+            found[name] = Version(version)
+        except InvalidVersion:
+            pass
     return found
 
 

@@ -11,12 +11,12 @@ import hashlib
 import itertools
 import dataclasses
 import math
-import re
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
 from ..matrix import UNSEEDED
+from ..pins import normalize
 
 BITWISE = 17
 AGREE_MIN_DIGITS = 3   # below this, seeded lists are called "diverged"
@@ -58,7 +58,7 @@ def _pins_tf1(requirement) -> bool:
         parsed = Requirement(str(requirement))
     except InvalidRequirement:
         return False
-    if re.sub(r"[-_.]+", "-", parsed.name).lower() not in _TF_NAMES:
+    if normalize(parsed.name) not in _TF_NAMES:
         return False
     for clause in parsed.specifier:
         if clause.operator in ("==", "===", "~=") and clause.version.split(".")[0] == "1":
@@ -86,6 +86,13 @@ def races(api: str | None, backend: str | None, requirements=()) -> bool:
 def minimum_processes(api: str | None, backend: str | None, requirements=()) -> int:
     """Processes a bitwise verdict needs on this stack (see MIN_PROCESSES)."""
     return MIN_PROCESSES_RACY if races(api, backend, requirements) else MIN_PROCESSES
+
+
+def minimum_for(cell) -> int:
+    """minimum_processes of a matrix Cell or of the cell dict a record stores."""
+    if isinstance(cell, dict):
+        return minimum_processes(cell.get("api"), cell.get("backend"), cell.get("requirements"))
+    return minimum_processes(cell.api, cell.backend, cell.requirements)
 
 
 def disagreement_bound(processes: int) -> float | None:

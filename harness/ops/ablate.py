@@ -54,7 +54,7 @@ def ablate(cell, results: Path, envs: Path, scenarios=None, processes=None, scen
                 continue
             path = run.scenario_file(scenario, scenarios_dir)
             wanted = inputs.of(cell, path, recipe, machine)
-            minimum = verdicts.minimum_processes(cell.api, cell.backend, cell.requirements)
+            minimum = verdicts.minimum_for(cell)
             count = processes or max(cell.replays, minimum)
             rows = []
             for item in ablation.items(calls):

@@ -192,7 +192,7 @@ def exact_pins(cell: Cell, packages) -> dict:
     observed = pins.freeze_versions(packages)
     found = {}
     for miss in closure.disagreements(cell.requirements, observed):
-        version = closure.exact_version(miss.requirement)
+        version = pins.exact_pins([miss.requirement]).get(miss.name)
         if version and miss.locked is not None:
             found[miss.name] = version
     return found

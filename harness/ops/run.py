@@ -400,7 +400,7 @@ class Run:
         body["complete"] = True
         records.write(task.target, "replays", body)
         partial_path(task.target).unlink(missing_ok=True)
-        minimum = verdicts.minimum_processes(cell.cell.api, cell.cell.backend, cell.cell.requirements)
+        minimum = verdicts.minimum_for(cell.cell)
         result = verdicts.verdict(task.recipe, body["replays"], minimum)
         self.summary.verdicts[task.key] = result
         seconds = statistics.median([r.get("wall_seconds") or 0 for r in body["replays"]] or [0])
@@ -477,7 +477,7 @@ def run_cell(cell: Cell, results: Path, envs: Path, options: Options = Options()
     if cell.name in summary.install_failed:
         return {"environment": "install-failed"}
     found = {key[1:]: result for key, result in summary.verdicts.items()}
-    minimum = verdicts.minimum_processes(cell.api, cell.backend, cell.requirements)
+    minimum = verdicts.minimum_for(cell)
     for key, path in summary.current.items():
         found[key[1:]] = verdicts.verdict(key[2], records.read(path)["replays"], minimum)
     return found

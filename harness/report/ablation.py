@@ -14,8 +14,7 @@ def rows_from(rs, found: list) -> list:
         outcome = base.get((machine, cell, scenario, recipe))
         if outcome is None:
             continue
-        result = verdicts.verdict(recipe, record.replays, verdicts.minimum_processes(
-            record.cell.get("api"), record.cell.get("backend"), record.cell.get("requirements")))
+        result = verdicts.verdict(recipe, record.replays, verdicts.minimum_for(record.cell))
         grouped.setdefault((machine, cell, scenario, recipe), []).append(
             (drop["label"], result, ablation.judge(outcome.verdict, result)))
     order = {o.row_key: i for i, o in enumerate(found)}

@@ -72,8 +72,7 @@ def _environment(outcome: dict, path: str) -> list:
 
 def _recipe(record) -> list:
     result = verdicts.verdict(record.recipe, record.replays,
-                              verdicts.minimum_processes(record.cell.get("api"), record.cell.get("backend"),
-                                                         record.cell.get("requirements")))
+                              verdicts.minimum_for(record.cell))
     out = ["", f"recipe {record.recipe} / {record.scenario}: {verdicts.label(result)}"
            f"{'' if record.complete else ' (incomplete record)'}  [{record.path}]"]
     for replay in record.replays:

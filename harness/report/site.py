@@ -638,14 +638,6 @@ def matrix_cells() -> list:
         return []
 
 
-def matrix_tags() -> dict:
-    """{cell: tags} of the current matrix (ladders gather by them)."""
-    return {c.name: tuple(c.tags) for c in matrix_cells()}
-
-
-def matrix_scenarios() -> dict:
-    """{cell: its scenarios} in the current matrix (the cell pages' definition)."""
-    return {c.name: tuple(c.scenarios) for c in matrix_cells()}
 
 
 def builtin_scenarios() -> set:
@@ -679,6 +671,7 @@ def build(rs, found: list, out: Path, commit=None, figures=(), builtin=None, sta
     builtin = builtin_scenarios() if builtin is None else set(builtin)
     recipes = recipes_present(found)
     data = grid_data(found)
+    defined = matrix_cells()     # read once: the ladders gather by its tags, cell pages show its scenarios
     files = {
         target / "site.css": site_assets.css(recipes),
         target / "site.js": site_assets.script(),
@@ -688,7 +681,7 @@ def build(rs, found: list, out: Path, commit=None, figures=(), builtin=None, sta
         target / "figures.html": figures_page(prov, present),
         target / "ladders.html": page("Ladders", site_ladders.body(
             [o for o in found if o.scenario not in user_scenarios(found, builtin)],
-            grid_stacks(found, builtin, rs.machine_infos())[2], cell_href, matrix_tags()), prov),
+            grid_stacks(found, builtin, rs.machine_infos())[2], cell_href, {c.name: tuple(c.tags) for c in defined}), prov),
         target / "data" / "grid.csv": grid_csv(data),
         target / "data" / "grid.json": grid_json(data),
     }
@@ -699,7 +692,7 @@ def build(rs, found: list, out: Path, commit=None, figures=(), builtin=None, sta
     def render(title, body, members):
         own = Provenance(dates.get(title) or prov.date, prov.version, "")
         return page(title, body, own, depth=1)
-    for name, text in site_cells.pages(rs, found, render, matrix_scenarios()).items():
+    for name, text in site_cells.pages(rs, found, render, {c.name: tuple(c.scenarios) for c in defined}).items():
         files[target / "cells" / f"{name}.html"] = text
     written, changed = [], []
     for path, text in files.items():
